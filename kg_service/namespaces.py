@@ -1,0 +1,67 @@
+"""The ontology's namespaces and the named-graph IRIs, in one place.
+
+Named graphs live under the configured base IRI (see ``Settings.base_iri``):
+``graph/ontology``, ``graph/source/<dept>/<dataset>``, ``graph/quarantine/<dept>/<dataset>``,
+``graph/inferred`` and ``graph/provenance``. ``graph/staging/<token>`` holds a graph while it is
+being loaded, before it atomically replaces its target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rdflib import Namespace
+
+CITY = Namespace("https://w3id.org/citykg/ontology#")
+GEO = Namespace("http://www.opengis.net/ont/geosparql#")
+PROV = Namespace("http://www.w3.org/ns/prov#")
+
+PREFIXES: dict[str, str] = {
+    "city": str(CITY),
+    "geo": str(GEO),
+    "prov": str(PROV),
+    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#",
+    "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
+    "owl": "http://www.w3.org/2002/07/owl#",
+    "xsd": "http://www.w3.org/2001/XMLSchema#",
+    "skos": "http://www.w3.org/2004/02/skos/core#",
+    "sh": "http://www.w3.org/ns/shacl#",
+}
+
+
+@dataclass(frozen=True)
+class GraphNames:
+    """Named-graph IRIs derived from one base IRI."""
+
+    base: str
+
+    def _graph(self, path: str) -> str:
+        return f"{self.base}graph/{path}"
+
+    @property
+    def ontology(self) -> str:
+        return self._graph("ontology")
+
+    @property
+    def inferred(self) -> str:
+        return self._graph("inferred")
+
+    @property
+    def provenance(self) -> str:
+        return self._graph("provenance")
+
+    @property
+    def staging_prefix(self) -> str:
+        return self._graph("staging/")
+
+    def source(self, dataset_id: str) -> str:
+        """The graph holding a dataset's committed data; ``dataset_id`` is ``<dept>/<dataset>``."""
+        return self._graph(f"source/{dataset_id}")
+
+    def quarantine(self, dataset_id: str) -> str:
+        """The graph holding a dataset's rejected records and the reasons they were rejected."""
+        return self._graph(f"quarantine/{dataset_id}")
+
+    @property
+    def source_prefix(self) -> str:
+        return self._graph("source/")

@@ -1,0 +1,18 @@
+"""Graph stores: the GraphStore protocol, its backends, and the registry that picks one by name."""
+
+from __future__ import annotations
+
+from kg_service.store.base import GraphStore, QueryResult, RdfFormat, RdfInput, SelectResult, select
+from kg_service.store.registry import backend_names, open_store, register_backend
+
+__all__ = [
+    "GraphStore",
+    "QueryResult",
+    "RdfFormat",
+    "RdfInput",
+    "SelectResult",
+    "backend_names",
+    "open_store",
+    "register_backend",
+    "select",
+]

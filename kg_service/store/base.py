@@ -1,0 +1,163 @@
+"""The GraphStore protocol every backend implements, and the types it speaks.
+
+Bulk data crosses the protocol as serialized RDF (N-Triples, N-Quads, Turtle, TriG), streamed as
+chunks of bytes, so a backend parses it natively and nothing holds a whole dataset in Python
+objects. Query results come back as rdflib terms, the project's RDF toolkit.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO, Protocol, Self, runtime_checkable
+
+from rdflib import Graph
+from rdflib.term import Identifier, Node
+
+from kg_service.errors import QuerySyntaxError
+
+
+class RdfFormat(Enum):
+    """Serializations the store accepts and writes; the value is the usual file extension."""
+
+    N_TRIPLES = "nt"
+    N_QUADS = "nq"
+    TURTLE = "ttl"
+    TRIG = "trig"
+
+    @property
+    def has_graphs(self) -> bool:
+        return self in (RdfFormat.N_QUADS, RdfFormat.TRIG)
+
+    @classmethod
+    def from_name(cls, name: str) -> RdfFormat:
+        aliases = {"ntriples": "nt", "n-triples": "nt", "nquads": "nq", "n-quads": "nq", "turtle": "ttl"}
+        value = aliases.get(name.lower(), name.lower())
+        for member in cls:
+            if member.value == value:
+                return member
+        known = ", ".join(sorted({*aliases, *(m.value for m in cls)}))
+        raise ValueError(f"unknown RDF format '{name}'; known: {known}")
+
+
+# Serialized RDF: all at once, a readable binary file, a path, or a stream of chunks.
+RdfInput = bytes | BinaryIO | Path | Iterable[bytes]
+
+
+@dataclass(frozen=True)
+class SelectResult:
+    """Rows of a SPARQL SELECT; unbound values are ``None``."""
+
+    variables: list[str]
+    rows: list[tuple[Node | None, ...]]
+
+    def dicts(self) -> list[dict[str, Node | None]]:
+        return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+QueryResult = SelectResult | bool | Graph
+
+
+@runtime_checkable
+class GraphStore(Protocol):
+    """A quad store with named graphs: the one interface the rest of CityKG uses.
+
+    Graph names are absolute IRIs given as strings. Every write is atomic: readers see the state
+    before it or after it, never a mix.
+    """
+
+    backend_name: str
+
+    def named_graphs(self) -> list[str]:
+        """The IRIs of all non-empty named graphs, sorted."""
+        ...
+
+    def count(self, graph: str | None = None) -> int:
+        """Triples in one named graph, or quads in the whole store when ``graph`` is None."""
+        ...
+
+    def load(self, data: RdfInput, format: RdfFormat, *, graph: str | None = None,
+             base_iri: str | None = None) -> None:
+        """Add serialized RDF; triples go to ``graph`` (required for triple formats)."""
+        ...
+
+    def replace_graph(self, graph: str, data: RdfInput, format: RdfFormat, *,
+                      base_iri: str | None = None) -> None:
+        """Atomically replace the content of one named graph with the given triples."""
+        ...
+
+    def delete_graph(self, graph: str) -> None:
+        """Remove a named graph and all its triples; deleting a missing graph is not an error."""
+        ...
+
+    def query(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None,
+              union_default_graph: bool = True) -> QueryResult:
+        """Run a read-only SPARQL query. With ``union_default_graph`` the default graph is the
+        union of all graphs.
+
+        ``bindings`` substitute values for variables, so values never enter the query text; as in
+        SPARQL 1.2 SEP-0007 a bound variable of a SELECT must appear in its projection."""
+        ...
+
+    def export(self, out: BinaryIO, format: RdfFormat, *, graphs: Sequence[str] | None = None) -> None:
+        """Write the store, or only the given named graphs, as N-Quads or TriG."""
+        ...
+
+    def close(self) -> None:
+        """Release files and connections; the store is unusable afterwards."""
+        ...
+
+    def __enter__(self) -> Self:
+        ...
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        ...
+
+
+def select(store: GraphStore, sparql: str, **bindings: Identifier) -> SelectResult:
+    """Run a SELECT query; fails clearly if ``sparql`` is another query form."""
+    result = store.query(sparql, bindings=bindings or None)
+    if not isinstance(result, SelectResult):
+        raise QuerySyntaxError("expected a SELECT query", where=sparql.strip().splitlines()[0][:80])
+    return result
+
+
+class ChunkReader(io.RawIOBase):
+    """A readable binary file over an iterator of byte chunks, so streams load without buffering."""
+
+    def __init__(self, chunks: Iterable[bytes]) -> None:
+        self._chunks: Iterator[bytes] = iter(chunks)
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            try:
+                self._pending = next(self._chunks)
+            except StopIteration:
+                return 0
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+
+def as_binary_file(data: RdfInput) -> BinaryIO | Path:
+    """Normalise an ``RdfInput`` to something a parser reads: a path or a binary file."""
+    if isinstance(data, Path):
+        return data
+    if isinstance(data, bytes | bytearray):
+        return io.BytesIO(data)
+    if hasattr(data, "read"):
+        return data  # type: ignore[return-value]
+    return io.BufferedReader(ChunkReader(data))  # type: ignore[arg-type]

@@ -1,0 +1,216 @@
+"""The embedded default backend: Oxigraph (RocksDB on disk under the data directory, or in memory).
+
+Atomic graph replacement: the new triples are bulk-loaded into a private staging graph, then one
+SPARQL Update (a single Oxigraph transaction) drops the target, adds the staging graph to it and
+drops the staging graph. Readers run on snapshots ("repeatable read"), so they see the old graph
+or the new one, never a mix. A staging graph left by a killed process is removed on the next open.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO, Self
+
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Identifier, Node
+
+from kg_service.config import Settings
+from kg_service.errors import QuerySyntaxError, StoreError, StoreLockedError
+from kg_service.store.base import QueryResult, RdfFormat, RdfInput, SelectResult, as_binary_file
+
+_FORMATS: dict[RdfFormat, ox.RdfFormat] = {
+    RdfFormat.N_TRIPLES: ox.RdfFormat.N_TRIPLES,
+    RdfFormat.N_QUADS: ox.RdfFormat.N_QUADS,
+    RdfFormat.TURTLE: ox.RdfFormat.TURTLE,
+    RdfFormat.TRIG: ox.RdfFormat.TRIG,
+}
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class OxigraphStore:
+    """A :class:`~kg_service.store.base.GraphStore` over a pyoxigraph ``Store``."""
+
+    backend_name = "oxigraph"
+
+    def __init__(self, store: ox.Store, *, staging_prefix: str, location: str) -> None:
+        self._store = store
+        self._staging_prefix = staging_prefix
+        self.location = location
+        self._drop_abandoned_staging_graphs()
+
+    @classmethod
+    def open(cls, settings: Settings) -> OxigraphStore:
+        staging = settings.graphs.staging_prefix
+        if settings.in_memory:
+            return cls(ox.Store(), staging_prefix=staging, location="memory")
+        path = settings.ensure_data_dir() / "store"
+        try:
+            store = ox.Store(str(path))
+        except OSError as error:
+            if "lock" in str(error).lower():
+                raise StoreLockedError(
+                    "the store is open in another process", where=str(path),
+                    hint="stop the running 'citykg serve' or 'citykg demo', or point CITYKG_DATA_DIR elsewhere",
+                ) from error
+            raise StoreError(f"cannot open the store: {error}", where=str(path)) from error
+        return cls(store, staging_prefix=staging, location=str(path))
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def named_graphs(self) -> list[str]:
+        return sorted(graph.value for graph in self._store.named_graphs() if isinstance(graph, ox.NamedNode))
+
+    def count(self, graph: str | None = None) -> int:
+        if graph is None:
+            return len(self._store)
+        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, _iri(graph)))
+
+    def query(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None,
+              union_default_graph: bool = True) -> QueryResult:
+        substitutions = {ox.Variable(name): _to_oxigraph(value) for name, value in (bindings or {}).items()}
+        try:
+            result = self._store.query(sparql, use_default_graph_as_union=union_default_graph,
+                                       substitutions=substitutions or None)
+        except SyntaxError as error:
+            raise QuerySyntaxError(f"invalid SPARQL: {error}", where="query",
+                                   hint="only read queries (SELECT, ASK, CONSTRUCT, DESCRIBE) are accepted"
+                                   ) from error
+        except RuntimeError as error:  # e.g. a bound variable missing from the SELECT projection
+            raise QuerySyntaxError(f"cannot run the query: {error}", where="query") from error
+        if isinstance(result, ox.QuerySolutions):
+            variables = [variable.value for variable in result.variables]
+            rows = [tuple(_to_rdflib(value) for value in solution) for solution in result]
+            return SelectResult(variables, rows)
+        if isinstance(result, ox.QueryBoolean):
+            return bool(result)
+        graph = Graph()
+        for triple in result:
+            graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate),  # type: ignore[arg-type]
+                       _to_rdflib(triple.object)))
+        return graph
+
+    def export(self, out: BinaryIO, format: RdfFormat, *, graphs: Sequence[str] | None = None) -> None:
+        if not format.has_graphs:
+            raise StoreError(f"export writes named graphs, so it needs N-Quads or TriG, not {format.name}")
+        if graphs is None:
+            self._store.dump(out, format=_FORMATS[format])
+            return
+        quads = (quad for graph in graphs
+                 for quad in self._store.quads_for_pattern(None, None, None, _iri(graph)))
+        ox.serialize(quads, out, format=_FORMATS[format])
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def load(self, data: RdfInput, format: RdfFormat, *, graph: str | None = None,
+             base_iri: str | None = None) -> None:
+        if format.has_graphs:
+            # Quad formats name their own graphs; a transactional load keeps it atomic.
+            with _parse_errors(graph or "dataset"):
+                self._store.load(**_reader_arguments(data), format=_FORMATS[format], base_iri=base_iri)
+            return
+        staging = self._bulk_load_to_staging(data, format, base_iri)
+        target = str(_iri(graph)) if graph else "DEFAULT"
+        self._update(f"ADD SILENT {staging} TO {target} ; DROP SILENT GRAPH {staging}")
+
+    def replace_graph(self, graph: str, data: RdfInput, format: RdfFormat, *,
+                      base_iri: str | None = None) -> None:
+        if format.has_graphs:
+            raise StoreError(f"replace_graph takes triples (N-Triples or Turtle), not {format.name}", where=graph)
+        target = _iri(graph)
+        staging = self._bulk_load_to_staging(data, format, base_iri)
+        self._update(f"DROP SILENT GRAPH {target} ; ADD SILENT {staging} TO {target} ; "
+                     f"DROP SILENT GRAPH {staging}")
+
+    def delete_graph(self, graph: str) -> None:
+        self._update(f"DROP SILENT GRAPH {_iri(graph)}")
+
+    def close(self) -> None:
+        if hasattr(self, "_store"):
+            self._store.flush()
+            del self._store
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _bulk_load_to_staging(self, data: RdfInput, format: RdfFormat, base_iri: str | None) -> ox.NamedNode:
+        staging = ox.NamedNode(f"{self._staging_prefix}{uuid.uuid4().hex}")
+        try:
+            with _parse_errors("staging graph"):
+                self._store.bulk_load(**_reader_arguments(data), format=_FORMATS[format], to_graph=staging,
+                                      base_iri=base_iri)
+        except BaseException:
+            self._store.remove_graph(staging)
+            raise
+        return staging
+
+    def _update(self, update: str) -> None:
+        try:
+            self._store.update(update)
+        except OSError as error:
+            raise StoreError(f"the store refused the write: {error}", where=self.location) from error
+
+    def _drop_abandoned_staging_graphs(self) -> None:
+        for graph in self.named_graphs():
+            if graph.startswith(self._staging_prefix):
+                self._store.remove_graph(ox.NamedNode(graph))
+
+
+def _reader_arguments(data: RdfInput) -> dict[str, Any]:
+    source = as_binary_file(data)
+    return {"path": str(source)} if isinstance(source, Path) else {"input": source}
+
+
+@contextmanager
+def _parse_errors(where: str) -> Iterator[None]:
+    try:
+        yield
+    except SyntaxError as error:
+        raise StoreError(f"cannot parse the RDF: {error}", where=where,
+                         hint="nothing was written; fix the input and retry") from error
+
+
+def _iri(value: str) -> ox.NamedNode:
+    try:
+        return ox.NamedNode(value)
+    except ValueError as error:
+        raise StoreError(f"not a valid graph IRI: {error}", where=value) from error
+
+
+def _to_rdflib(term: object) -> Node | None:
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value) if datatype == _XSD_STRING else Literal(term.value, datatype=URIRef(datatype))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise StoreError(f"unsupported RDF term in a result: {term!r}")
+
+
+def _to_oxigraph(term: Identifier) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise StoreError(f"cannot bind a value of type {type(term).__name__} in a query")

@@ -1,0 +1,261 @@
+"""The GraphStore contract, run against every registered backend.
+
+Each backend must pass every test here unchanged; a backend that cannot run in memory gets a
+throwaway instance from ``open_backend``.
+"""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from kg_service.config import Settings, load_settings
+from kg_service.errors import QuerySyntaxError, StoreError
+from kg_service.store import GraphStore, RdfFormat, SelectResult, backend_names, open_store, select
+
+EX = "http://example.org/"
+G1, G2 = f"{EX}graph/one", f"{EX}graph/two"
+
+
+def _triples(count: int, version: str) -> bytes:
+    lines = [f'<{EX}s{i}> <{EX}version> "{version}" .\n<{EX}s{i}> <{EX}n> "{i}"^^<http://www.w3.org/2001/XMLSchema#integer> .'
+             for i in range(count)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture(params=backend_names())
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def store(backend: str, tmp_path: Path) -> Iterator[GraphStore]:
+    settings = load_settings(store=backend, data_dir=tmp_path / "data", in_memory=True)
+    with open_store(settings) as opened:
+        yield opened
+
+
+def test_a_new_store_is_empty(store: GraphStore) -> None:
+    assert store.named_graphs() == []
+    assert store.count() == 0
+
+
+def test_load_triples_into_a_named_graph(store: GraphStore) -> None:
+    store.load(_triples(5, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    assert store.named_graphs() == [G1]
+    assert store.count(G1) == 10
+    assert store.count(G2) == 0
+
+
+def test_load_quads_keeps_their_graphs(store: GraphStore) -> None:
+    data = f'<{EX}a> <{EX}p> "1" <{G1}> .\n<{EX}b> <{EX}p> "2" <{G2}> .\n'.encode()
+    store.load(data, RdfFormat.N_QUADS)
+    assert store.named_graphs() == [G1, G2]
+    assert store.count() == 2
+
+
+def test_load_streams_chunks_split_anywhere(store: GraphStore) -> None:
+    data = _triples(200, "a")
+    chunks = (data[i:i + 7] for i in range(0, len(data), 7))  # splits inside terms and lines
+    store.load(chunks, RdfFormat.N_TRIPLES, graph=G1)
+    assert store.count(G1) == 400
+
+
+def test_load_turtle_resolves_relative_iris_against_the_base(store: GraphStore) -> None:
+    store.load(b'<thing/1> <p> "x" .', RdfFormat.TURTLE, graph=G1, base_iri="https://city.example/id/")
+    rows = select(store, f"SELECT ?s WHERE {{ GRAPH <{G1}> {{ ?s ?p ?o }} }}")
+    assert rows.rows == [(URIRef("https://city.example/id/thing/1"),)]
+
+
+def test_replace_graph_swaps_content_and_leaves_other_graphs(store: GraphStore) -> None:
+    store.load(_triples(5, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    store.load(_triples(3, "keep"), RdfFormat.N_TRIPLES, graph=G2)
+    store.replace_graph(G1, _triples(2, "b"), RdfFormat.N_TRIPLES)
+    versions = select(store, f"SELECT DISTINCT ?v WHERE {{ GRAPH <{G1}> {{ ?s <{EX}version> ?v }} }}")
+    assert versions.rows == [(Literal("b"),)]
+    assert store.count(G1) == 4
+    assert store.count(G2) == 6
+    assert store.named_graphs() == [G1, G2]  # no staging graph is left behind
+
+
+def test_replace_graph_with_nothing_empties_it(store: GraphStore) -> None:
+    store.load(_triples(5, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    store.replace_graph(G1, b"", RdfFormat.N_TRIPLES)
+    assert store.count(G1) == 0
+    assert G1 not in store.named_graphs()
+
+
+def test_a_failed_replace_leaves_the_old_graph_whole(store: GraphStore) -> None:
+    store.load(_triples(5, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    broken = _triples(50, "b") + b"<not a valid line\n"
+    with pytest.raises(StoreError, match="cannot parse"):
+        store.replace_graph(G1, broken, RdfFormat.N_TRIPLES)
+    assert store.count(G1) == 10
+    assert store.named_graphs() == [G1]
+
+
+def test_delete_graph(store: GraphStore) -> None:
+    store.load(_triples(5, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    store.load(_triples(1, "a"), RdfFormat.N_TRIPLES, graph=G2)
+    store.delete_graph(G1)
+    store.delete_graph(f"{EX}graph/never-existed")
+    assert store.named_graphs() == [G2]
+    assert store.count() == 2
+
+
+def test_literals_keep_language_datatype_and_script(store: GraphStore) -> None:
+    data = (f'<{EX}h> <{EX}label> "第一人民医院"@zh .\n'
+            f'<{EX}h> <{EX}label> "First People\'s Hospital"@en .\n'
+            f'<{EX}h> <{EX}beds> "1200"^^<http://www.w3.org/2001/XMLSchema#integer> .\n'
+            f'<{EX}h> <{EX}code> "H-01" .\n').encode()
+    store.load(data, RdfFormat.N_TRIPLES, graph=G1)
+    result = select(store, f"SELECT ?o WHERE {{ <{EX}h> ?p ?o }}")
+    assert set(row[0] for row in result.rows) == {
+        Literal("第一人民医院", lang="zh"), Literal("First People's Hospital", lang="en"),
+        Literal(1200), Literal("H-01"),
+    }
+
+
+def test_query_forms(store: GraphStore) -> None:
+    store.load(_triples(3, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    assert store.query(f"ASK {{ <{EX}s1> <{EX}version> 'a' }}") is True
+    assert store.query(f"ASK {{ <{EX}s9> ?p ?o }}") is False
+    constructed = store.query(f"CONSTRUCT {{ ?s <{EX}tag> ?v }} WHERE {{ ?s <{EX}version> ?v }}")
+    assert isinstance(constructed, Graph) and len(constructed) == 3
+    unbound = select(store, "SELECT ?s ?missing WHERE { ?s ?p 'a' } ORDER BY ?s")
+    assert unbound.variables == ["s", "missing"]
+    assert [row[1] for row in unbound.rows] == [None, None, None]
+
+
+def test_union_default_graph_can_be_turned_off(store: GraphStore) -> None:
+    store.load(_triples(3, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    assert store.query("ASK { ?s ?p ?o }") is True
+    assert store.query("ASK { ?s ?p ?o }", union_default_graph=False) is False
+
+
+def test_bindings_are_values_not_query_text(store: GraphStore) -> None:
+    store.load(_triples(3, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    query = f"SELECT ?s ?v WHERE {{ ?s <{EX}version> ?v }}"
+    assert len(select(store, query, v=Literal("a"))) == 3
+    injection = Literal('a" } UNION { ?s ?p ?o } #')
+    assert len(select(store, query, v=injection)) == 0
+
+
+@pytest.mark.parametrize("bad", ["SELEC ?s WHERE {}", f"INSERT DATA {{ <{EX}a> <{EX}b> <{EX}c> }}",
+                                 f"DROP GRAPH <{G1}>"])
+def test_invalid_queries_and_updates_are_refused(store: GraphStore, bad: str) -> None:
+    store.load(_triples(1, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    with pytest.raises(QuerySyntaxError):
+        store.query(bad)
+    assert store.count(G1) == 2
+
+
+@pytest.mark.parametrize("format", [RdfFormat.N_QUADS, RdfFormat.TRIG])
+def test_export_round_trips_every_graph(store: GraphStore, backend: str, tmp_path: Path,
+                                        format: RdfFormat) -> None:
+    store.load(_triples(4, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    store.load('<http://example.org/h> <http://example.org/label> "医院"@zh .'.encode(),
+               RdfFormat.N_TRIPLES, graph=G2)
+    out = io.BytesIO()
+    store.export(out, format)
+    exported = Dataset()
+    exported.parse(data=out.getvalue(), format="nquads" if format is RdfFormat.N_QUADS else "trig")
+    for graph in (G1, G2):
+        expected = Graph()
+        for row in select(store, f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").rows:
+            expected.add(row)  # type: ignore[arg-type]
+        assert isomorphic(exported.graph(URIRef(graph)), expected), graph
+
+    settings = load_settings(store=backend, data_dir=tmp_path / "copy", in_memory=True)
+    with open_store(settings) as copy:
+        copy.load(out.getvalue(), format)
+        assert copy.named_graphs() == [G1, G2]
+        assert copy.count() == store.count()
+
+
+def test_export_only_the_chosen_graphs(store: GraphStore) -> None:
+    store.load(_triples(4, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    store.load(_triples(1, "b"), RdfFormat.N_TRIPLES, graph=G2)
+    out = io.BytesIO()
+    store.export(out, RdfFormat.N_QUADS, graphs=[G2])
+    lines = out.getvalue().decode().strip().splitlines()
+    assert len(lines) == 2 and all(line.endswith(f"<{G2}> .") for line in lines)
+
+
+def test_replacing_a_graph_is_atomic_for_concurrent_readers(store: GraphStore) -> None:
+    """Readers count the graph by version while a writer swaps it: one version, full size, always."""
+    sizes = {"a": 400, "b": 150}
+    payloads = {version: _triples(size, version) for version, size in sizes.items()}
+    store.replace_graph(G1, payloads["a"], RdfFormat.N_TRIPLES)
+    query = f"SELECT ?v (COUNT(*) AS ?n) WHERE {{ GRAPH <{G1}> {{ ?s <{EX}version> ?v }} }} GROUP BY ?v"
+    seen: list[list[tuple[str, int]]] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            result = store.query(query)
+            assert isinstance(result, SelectResult)
+            seen.append([(str(v), int(n)) for v, n in result.rows])  # type: ignore[arg-type]
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for reader in readers:
+        reader.start()
+    try:
+        for turn in range(40):
+            version = "b" if turn % 2 == 0 else "a"
+            store.replace_graph(G1, payloads[version], RdfFormat.N_TRIPLES)
+    finally:
+        done.set()
+        for reader in readers:
+            reader.join()
+    assert len(seen) > 0
+    torn = [groups for groups in seen if len(groups) != 1 or groups[0][1] != sizes[groups[0][0]]]
+    assert torn == [], f"{len(torn)} of {len(seen)} reads saw a mix, first: {torn[:1]}"
+
+
+PERSISTENT_BACKENDS = [name for name in backend_names() if name != "memory"]
+
+
+def _run_python(code: str, settings: Settings) -> str:
+    env = {"CITYKG_DATA_DIR": str(settings.data_dir), "CITYKG_STORE": settings.store, "PATH": "/usr/bin:/bin"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("backend_name", PERSISTENT_BACKENDS)
+def test_data_survives_a_process_restart(backend_name: str, tmp_path: Path) -> None:
+    settings = load_settings(store=backend_name, data_dir=tmp_path / "data")
+    write = f"""
+from kg_service.config import load_settings
+from kg_service.store import RdfFormat, open_store
+with open_store(load_settings()) as store:
+    store.replace_graph({G1!r}, {_triples(25, "kept")!r}, RdfFormat.N_TRIPLES)
+"""
+    read = f"""
+from kg_service.config import load_settings
+from kg_service.store import open_store
+with open_store(load_settings()) as store:
+    print(store.count({G1!r}), store.named_graphs())
+"""
+    _run_python(write, settings)
+    assert _run_python(read, settings).strip() == f"50 ['{G1}']"
+
+
+@pytest.mark.parametrize("backend_name", PERSISTENT_BACKENDS)
+def test_a_staging_graph_left_by_a_killed_job_is_dropped_on_open(backend_name: str, tmp_path: Path) -> None:
+    settings = load_settings(store=backend_name, data_dir=tmp_path / "data")
+    abandoned = settings.graphs.staging_prefix + "killed-job"
+    with open_store(settings) as store:
+        store.load(_triples(3, "half"), RdfFormat.N_TRIPLES, graph=abandoned)
+        store.load(_triples(1, "kept"), RdfFormat.N_TRIPLES, graph=G1)
+    with open_store(settings) as store:
+        assert store.named_graphs() == [G1]
