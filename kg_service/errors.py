@@ -67,3 +67,7 @@ class OntologyError(CityKGError):
 
 class NotBuiltError(CityKGError):
     """A command whose capability does not exist yet; it says what is missing instead of pretending."""
+
+
+class RecordError(CityKGError):
+    """One source record cannot be lifted (bad value, unusable IRI); the others go on."""

@@ -1,0 +1,13 @@
+"""Lift: the RML engine that turns department source files into RDF.
+
+It reads RML (RML-Core and the legacy ``rr:``/``ql:`` vocabulary) and YARRRML (translated to RML
+by ``yatter``), and streams N-Triples per source record.
+"""
+
+from __future__ import annotations
+
+from kg_service.lift.catalog import Dataset, find_datasets
+from kg_service.lift.engine import LiftedRecord, lift
+from kg_service.lift.loader import load_mapping
+
+__all__ = ["Dataset", "LiftedRecord", "find_datasets", "lift", "load_mapping"]
