@@ -1,0 +1,7 @@
+"""The ontology: loading its modules and shapes offline; checking, diff and editing come later."""
+
+from __future__ import annotations
+
+from kg_service.ontology.loader import ONTOLOGY_IRI, load_ontology, load_shapes, ontology_version
+
+__all__ = ["ONTOLOGY_IRI", "load_ontology", "load_shapes", "ontology_version"]

@@ -1,0 +1,72 @@
+"""Load the ontology from its Turtle modules, resolving ``owl:imports`` from local files only.
+
+``city.ttl`` imports the modules; an import ``https://w3id.org/citykg/ontology/<name>`` is the file
+``<name>.ttl`` beside it, and a standard it aligns to is a file under ``imports/``.
+Nothing is fetched from the network.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rdflib import OWL, Graph, URIRef
+
+from kg_service.errors import OntologyError
+
+ONTOLOGY_IRI = "https://w3id.org/citykg/ontology"
+ENTRY_FILE = "city.ttl"
+
+
+def _parse(graph: Graph, path: Path) -> Graph:
+    try:
+        return graph.parse(path, format="turtle")
+    except Exception as error:  # rdflib raises several unrelated types for bad Turtle
+        raise OntologyError(f"not valid Turtle: {error}", where=str(path)) from error
+
+
+def _local_file(ontology_dir: Path, iri: str) -> Path | None:
+    name = iri.rstrip("/#").rsplit("/", 1)[-1]
+    for candidate in (ontology_dir / f"{name}.ttl", ontology_dir / "imports" / f"{name}.ttl"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_ontology(ontology_dir: Path) -> Graph:
+    """The entry module and everything it imports, transitively, as one graph."""
+    entry = ontology_dir / ENTRY_FILE
+    if not entry.is_file():
+        raise OntologyError("the ontology entry module is missing", where=str(entry),
+                            hint="set CITYKG_ONTOLOGY_DIR to the folder holding city.ttl")
+    graph = Graph()
+    pending, loaded = [(entry, "entry module")], set()
+    while pending:
+        path, _ = pending.pop()
+        if path in loaded:
+            continue
+        loaded.add(path)
+        module = _parse(Graph(), path)
+        graph += module
+        for imported in module.objects(None, OWL.imports):
+            local = _local_file(ontology_dir, str(imported))
+            if local is None:
+                raise OntologyError(f"import <{imported}> has no local copy", where=str(path),
+                                    hint="put the module or standard under ontology/ or ontology/imports/")
+            pending.append((local, str(imported)))
+    return graph
+
+
+def load_shapes(ontology_dir: Path) -> Graph:
+    """All data shapes under ``shapes/``."""
+    files = sorted((ontology_dir / "shapes").glob("*.ttl"))
+    if not files:
+        raise OntologyError("no data shapes found", where=str(ontology_dir / "shapes"))
+    graph = Graph()
+    for path in files:
+        _parse(graph, path)
+    return graph
+
+
+def ontology_version(graph: Graph) -> str:
+    version = graph.value(URIRef(ONTOLOGY_IRI), OWL.versionInfo)
+    return str(version) if version is not None else "unversioned"

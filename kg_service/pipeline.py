@@ -1,0 +1,189 @@
+"""The only place where the stages are wired together.
+
+ingest = lift -> staging graph -> validation gate -> atomic commit (+ quarantine) -> reasoning.
+(Projection to Neo4j joins at the end when that backend is configured.) Each stage lives in its
+own package; this module decides the order and keeps the books: every record read is committed,
+quarantined or skipped with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+from rdflib import Graph, URIRef
+
+from kg_service.config import Settings
+from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
+from kg_service.ontology import load_ontology, load_shapes
+from kg_service.reason import infer
+from kg_service.store import GraphStore, RdfFormat
+from kg_service.validate import GateReport, quarantine_triples, validate
+from kg_service.validate.quarantine import RefusedRecord
+
+Advance = Callable[[int], None]
+
+
+class Progress(Protocol):
+    """Where the pipeline reports how far a stage has got (the CLI draws bars)."""
+
+    def stage(self, description: str, total: int | None = None) -> AbstractContextManager[Advance]: ...
+
+
+class SilentProgress:
+    @contextmanager
+    def stage(self, description: str, total: int | None = None) -> Iterator[Advance]:
+        yield lambda steps: None
+
+
+@dataclass
+class DatasetReport:
+    """What one dataset's job did; ``read == committed + quarantined + skipped`` always."""
+
+    dataset: str
+    graph: str
+    read: int = 0
+    committed: int = 0
+    quarantined: int = 0
+    skipped: int = 0
+    triples: int = 0
+    warnings: list[str] = field(default_factory=list)
+    quarantine_reasons: list[str] = field(default_factory=list)
+    skip_reasons: list[str] = field(default_factory=list)
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.committed + self.quarantined + self.skipped
+
+
+@dataclass
+class IngestReport:
+    datasets: list[DatasetReport] = field(default_factory=list)
+    inferred_triples: int = 0
+
+    def totals(self) -> dict[str, int]:
+        keys = ("read", "committed", "quarantined", "skipped", "triples")
+        return {key: sum(getattr(report, key) for report in self.datasets) for key in keys}
+
+    def to_json(self) -> dict[str, Any]:
+        return {"datasets": {r.dataset: asdict(r) for r in self.datasets}, "total": self.totals(),
+                "inferred_triples": self.inferred_triples}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The ontology and its data shapes, loaded once per run."""
+
+    ontology: Graph
+    shapes: Graph
+
+    @classmethod
+    def load(cls, settings: Settings) -> Vocabulary:
+        return cls(load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir))
+
+
+def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = None,
+           progress: Progress | None = None) -> IngestReport:
+    """Run one job per selected dataset (all when ``selectors`` is empty), then reason once."""
+    progress = progress or SilentProgress()
+    datasets = find_datasets(settings.mappings_dir, selectors)
+    vocabulary = Vocabulary.load(settings)
+    publish_ontology(settings, store, vocabulary)
+    report = IngestReport()
+    for dataset in datasets:
+        report.datasets.append(_ingest_dataset(settings, store, dataset, vocabulary, progress))
+    with progress.stage("reasoning", total=None):
+        report.inferred_triples = reason(settings, store, vocabulary)
+    return report
+
+
+def publish_ontology(settings: Settings, store: GraphStore, vocabulary: Vocabulary) -> None:
+    """Keep the store's ontology graph equal to the ontology files."""
+    store.replace_graph(settings.graphs.ontology, vocabulary.ontology.serialize(format="nt", encoding="utf-8"),
+                        RdfFormat.N_TRIPLES)
+
+
+def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, vocabulary: Vocabulary,
+                    progress: Progress) -> DatasetReport:
+    graph = settings.graphs.source(dataset.id)
+    report = DatasetReport(dataset=dataset.id, graph=graph)
+    mapping = load_mapping(dataset.mapping_path)
+
+    lifted: list[LiftedRecord] = []
+    refused: list[RefusedRecord] = []
+    first_seen: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    with progress.stage(f"{dataset.id}: lift", total=None) as advance:
+        for record in lift(mapping, settings.base_iri):
+            report.read += 1
+            advance(1)
+            key = (str(record.source), tuple(sorted(record.values.items())))
+            if key in first_seen:
+                report.skipped += 1
+                report.skip_reasons.append(f"{record.source.name}:{record.line}: exact duplicate of line "
+                                           f"{first_seen[key]}")
+                continue
+            first_seen[key] = record.line
+            if record.error:
+                refused.append(RefusedRecord(record.source, record.line, record.values, None, (record.error,)))
+            else:
+                lifted.append(record)
+
+    with progress.stage(f"{dataset.id}: validate", total=len(lifted)) as advance:
+        staging = Graph().parse(data="\n".join(t for r in lifted for t in r.triples), format="nt")
+        gate = validate(staging, vocabulary.shapes, vocabulary.ontology)
+        advance(len(lifted))
+    violations = gate.by_focus_node("Violation")
+    committed: list[LiftedRecord] = []
+    for record in lifted:
+        entity = (record.subject or "").strip("<>")
+        if entity in violations:
+            refused.append(RefusedRecord(record.source, record.line, record.values, entity,
+                                         tuple(f.describe() for f in violations[entity])))
+        else:
+            committed.append(record)
+    report.warnings = [f"{f.focus_node}: {f.describe()}" for f in gate.findings if f.severity != "Violation"]
+    report.quarantine_reasons = [f"{r.source.name}:{r.line}: {'; '.join(r.reasons)}" for r in refused]
+
+    with progress.stage(f"{dataset.id}: commit", total=len(committed)) as advance:
+        lines = (f"{triple}\n".encode() for record in committed for triple in record.triples)
+        store.replace_graph(graph, lines, RdfFormat.N_TRIPLES)
+        quarantine_graph = settings.graphs.quarantine(dataset.id)
+        quarantine = quarantine_triples(quarantine_graph, refused, settings.mappings_dir)
+        store.replace_graph(quarantine_graph, quarantine.serialize(format="nt", encoding="utf-8"),
+                            RdfFormat.N_TRIPLES)
+        advance(len(committed))
+    report.committed, report.quarantined = len(committed), len(refused)
+    report.triples = store.count(graph)
+    return report
+
+
+def committed_data(settings: Settings, store: GraphStore, graphs: list[str] | None = None) -> Graph:
+    """The committed triples of the given source graphs (all of them by default), as one graph."""
+    chosen = graphs if graphs is not None else [g for g in store.named_graphs()
+                                                if g.startswith(settings.graphs.source_prefix)]
+    data = Graph()
+    for graph in chosen:
+        result = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {URIRef(graph).n3()} {{ ?s ?p ?o }} }}")
+        assert isinstance(result, Graph)
+        data += result
+    return data
+
+
+def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None = None) -> int:
+    """Recompute the inferred graph from the ontology and all committed data; returns its size."""
+    vocabulary = vocabulary or Vocabulary.load(settings)
+    inferred = infer(vocabulary.ontology, committed_data(settings, store))
+    store.replace_graph(settings.graphs.inferred, inferred.serialize(format="nt", encoding="utf-8"),
+                        RdfFormat.N_TRIPLES)
+    return len(inferred)
+
+
+def validate_committed(settings: Settings, store: GraphStore,
+                       selectors: list[str] | None = None) -> dict[str, GateReport]:
+    """Re-run the gate over datasets already in the store (after a shape changed, say)."""
+    vocabulary = Vocabulary.load(settings)
+    return {dataset.id: validate(committed_data(settings, store, [settings.graphs.source(dataset.id)]),
+                                 vocabulary.shapes, vocabulary.ontology)
+            for dataset in find_datasets(settings.mappings_dir, selectors)}

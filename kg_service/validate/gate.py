@@ -1,0 +1,86 @@
+"""Run the ontology's data shapes over a graph with pyshacl and read the results back.
+
+https://www.w3.org/TR/shacl/#validation-report. Violations keep an entity out of the store;
+Warnings and Infos are committed and reported. The foundation validates the whole staged graph;
+the data-integration issue narrows it to the focus nodes a change touches.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pyshacl import validate as shacl_validate
+from rdflib import Graph, URIRef
+from rdflib.namespace import SH
+
+from kg_service.errors import OntologyError
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One SHACL validation result, in plain values."""
+
+    focus_node: str
+    severity: str
+    message: str
+    path: str | None = None
+    value: str | None = None
+
+    def describe(self) -> str:
+        where = f"{self.path.rsplit('#', 1)[-1]}: " if self.path else ""
+        value = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{self.severity}: {where}{self.message}{value}"
+
+
+@dataclass
+class GateReport:
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def conforms(self) -> bool:
+        return not any(f.severity == "Violation" for f in self.findings)
+
+    def by_focus_node(self, severity: str) -> dict[str, list[Finding]]:
+        grouped: dict[str, list[Finding]] = defaultdict(list)
+        for finding in self.findings:
+            if finding.severity == severity:
+                grouped[finding.focus_node].append(finding)
+        return dict(grouped)
+
+    def count(self, severity: str) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+
+def validate(data: Graph, shapes: Graph, ontology: Graph) -> GateReport:
+    """Validate ``data`` against ``shapes``; the ontology supplies the class hierarchy for targets."""
+    try:
+        _, results, _ = shacl_validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
+                                       allow_warnings=True, allow_infos=True, abort_on_first=False)
+    except Exception as error:  # pyshacl reports broken shapes with its own exception types
+        raise OntologyError(f"the data shapes cannot be used: {error}", where="ontology/shapes") from error
+    return GateReport(findings=sorted(_findings(results), key=lambda f: (f.focus_node, f.path or "", f.message)))
+
+
+def _findings(results: Graph) -> list[Finding]:
+    findings = []
+    for result in results.subjects(URIRef(str(SH.resultSeverity)), None):
+        def one(predicate: URIRef, node: object = result) -> str | None:
+            value = results.value(node, predicate)  # type: ignore[arg-type]
+            return None if value is None else str(value)
+
+        findings.append(Finding(
+            focus_node=one(SH.focusNode) or "",
+            severity=SEVERITIES.get(results.value(result, SH.resultSeverity), "Violation"),  # type: ignore[arg-type]
+            message=one(SH.resultMessage) or _default_message(results, result),
+            path=one(SH.resultPath),
+            value=one(SH.value),
+        ))
+    return findings
+
+
+def _default_message(results: Graph, result: object) -> str:
+    component = results.value(result, SH.sourceConstraintComponent)  # type: ignore[arg-type]
+    return f"breaks {str(component).rsplit('#', 1)[-1]}" if component is not None else "does not conform"
