@@ -39,7 +39,7 @@ def _opener(name: str) -> StoreOpener:
         return _registered[name]
     if name not in _BUILT_IN:
         raise UnknownBackendError(
-            f"unknown store backend '{name}'", where="CITYKG_STORE",
+            f"unknown store backend '{name}'", where="store setting (CITYKG_STORE or --store)",
             hint=f"known backends: {', '.join(backend_names())}",
         )
     module_name, class_name = _BUILT_IN[name].split(":")

@@ -1,0 +1,30 @@
+"""``citykg demo``: ingest the bundled sample city and serve GraphQL over it."""
+
+from __future__ import annotations
+
+import typer
+
+from kg_service.cli._shared import RichProgress, err, opened_store, state
+from kg_service.cli.ingest import print_report
+from kg_service.cli.serve import HostOption, PortOption, run_server
+
+SAMPLE_QUERY = "{ enterprises(first: 5) { name creditCode registeredCapital district classes } }"
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="demo", epilog="Exit codes: 0 stopped cleanly; 2 bad settings or store in use.")(demo)
+
+
+def demo(ctx: typer.Context, host: HostOption = None, port: PortOption = None) -> None:
+    """Ingest every bundled sample dataset, then serve GraphQL on http://HOST:PORT/graphql."""
+    from kg_service import pipeline
+
+    settings = state(ctx).settings(host=host, port=port)
+    with opened_store(settings) as store, RichProgress() as progress:
+        report = pipeline.ingest(settings, store, None, progress)
+    print_report(report)
+    err.print("try:\n  curl -s -X POST http://{host}:{port}/graphql -H 'content-type: application/json' "
+              "-d '{{\"query\":\"{query}\"}}'".format(host=settings.host, port=settings.port,
+                                                    query=SAMPLE_QUERY.replace('"', '\\"')),
+              markup=False, highlight=False)
+    run_server(settings)

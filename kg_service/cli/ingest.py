@@ -1,0 +1,61 @@
+"""``citykg ingest``: run data-integration jobs (lift -> gate -> commit -> reason)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kg_service.cli._shared import RichProgress, err, opened_store, out, state
+from kg_service.errors import CityKGError
+from kg_service.pipeline import IngestReport
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="ingest", epilog="Exit codes: 0 done (quarantined records are reported, not failures); "
+                                      "2 bad input or settings.")(ingest)
+
+
+def ingest(
+    ctx: typer.Context,
+    datasets: Annotated[list[str] | None, typer.Argument(
+        help="Departments (market-regulation) or datasets (market-regulation/enterprise-register).")] = None,
+    all_datasets: Annotated[bool, typer.Option("--all", help="Ingest every dataset under the mappings dir.")] = False,
+    report_file: Annotated[Path | None, typer.Option("--report", help="Write the JSON report here.")] = None,
+) -> None:
+    """Lift datasets into the store: bad records are quarantined with reasons, the good ones committed."""
+    from kg_service import pipeline
+
+    if not datasets and not all_datasets:
+        raise CityKGError("name a department or dataset to ingest, or pass --all",
+                          hint="'citykg ingest --help' lists the options")
+    settings = state(ctx).settings()
+    with opened_store(settings) as store, RichProgress() as progress:
+        report = pipeline.ingest(settings, store, None if all_datasets else datasets, progress)
+    print_report(report)
+    if report_file is not None:
+        report_file.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=2), encoding="utf-8")
+        err.print(f"report written to {report_file}")
+
+
+def print_report(report: IngestReport) -> None:
+    table = Table(title="ingest summary")
+    for column in ("dataset", "read", "committed", "quarantined", "skipped", "triples"):
+        table.add_column(column, justify="left" if column == "dataset" else "right")
+    for row in report.datasets:
+        table.add_row(row.dataset, *(str(getattr(row, key)) for key in
+                                     ("read", "committed", "quarantined", "skipped", "triples")))
+    totals = report.totals()
+    table.add_row("total", *(str(totals[key]) for key in ("read", "committed", "quarantined", "skipped", "triples")))
+    out.print(table)
+    for row in report.datasets:
+        for reason in row.quarantine_reasons:
+            out.print(f"quarantined {row.dataset}: {reason}", markup=False, highlight=False)
+        for reason in row.skip_reasons:
+            out.print(f"skipped {row.dataset}: {reason}", markup=False, highlight=False)
+        for warning in row.warnings:
+            out.print(f"warning {row.dataset}: {warning}", markup=False, highlight=False)
+    out.print(f"inferred triples: {report.inferred_triples}")

@@ -1,0 +1,35 @@
+"""``citykg serve``: serve GraphQL over the store (GraphiQL at /graphql in a browser)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kg_service.cli._shared import err, opened_store, state
+from kg_service.config import Settings
+
+HostOption = Annotated[str | None, typer.Option("--host", help="Bind address [CITYKG_HOST, 127.0.0.1].")]
+PortOption = Annotated[int | None, typer.Option("--port", help="Port [CITYKG_PORT, 8000].")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command(name="serve", epilog="Exit codes: 0 stopped cleanly; 2 bad settings or store in use.")(serve)
+
+
+def serve(ctx: typer.Context, host: HostOption = None, port: PortOption = None) -> None:
+    """Serve GraphQL at http://HOST:PORT/graphql and health at /healthz until interrupted."""
+    settings = state(ctx).settings(host=host, port=port)
+    run_server(settings)
+
+
+def run_server(settings: Settings) -> None:
+    import uvicorn
+
+    from kg_service.api import create_app
+
+    with opened_store(settings) as store:
+        err.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql (GraphiQL in a browser); "
+                  f"store: {store.backend_name}", markup=False, highlight=False)
+        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port,
+                    log_level=settings.log_level.lower())
