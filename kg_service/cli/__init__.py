@@ -67,7 +67,7 @@ def main() -> None:
     """Console entry point: a CityKGError is one line on stderr, never a traceback (unless --debug)."""
     debug = "--debug" in sys.argv[1:]
     try:
-        app()
+        app(prog_name="citykg")
     except CityKGError as error:
         if debug:
             raise

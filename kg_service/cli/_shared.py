@@ -80,9 +80,8 @@ class RichProgress:
         def advance(steps: int) -> None:
             self._progress.advance(task, steps)
 
-        try:
-            yield advance
-        finally:
-            done = self._progress.tasks[task].completed
-            self._progress.update(task, total=max(done, 1) if total is None else total,
-                                  completed=max(done, 1) if total is None else total)
+        yield advance
+        # A stage of unknown length is shown as complete once it ends (not when it fails).
+        done = self._progress.tasks[task].completed
+        final = max(done, 1) if total is None else total
+        self._progress.update(task, total=final, completed=final)

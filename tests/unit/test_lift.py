@@ -1,0 +1,123 @@
+"""The RML engine of the foundation: term generation, both vocabularies, and its errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kg_service.errors import MappingError, RecordError
+from kg_service.lift import lift, load_mapping
+from kg_service.lift.model import TermMap, TermType, ValueKind
+from kg_service.lift.terms import make_term
+
+BASE = "https://city.example/id/"
+
+
+def _template(text: str, term_type: TermType = TermType.IRI) -> TermMap:
+    return TermMap(ValueKind.TEMPLATE, text, term_type)
+
+
+def test_templates_percent_encode_values_but_keep_chinese() -> None:
+    term = make_term(_template("school/{name}"), {"name": "清河 一中/东校区"}, BASE)
+    assert term == "<https://city.example/id/school/清河%20一中%2F东校区>"
+
+
+def test_absolute_templates_are_not_rebased() -> None:
+    assert make_term(_template("http://other.example/{id}"), {"id": "7"}, BASE) == "<http://other.example/7>"
+
+
+def test_a_missing_or_empty_value_makes_no_term() -> None:
+    assert make_term(_template("x/{id}"), {"id": ""}, BASE) is None
+    assert make_term(TermMap(ValueKind.REFERENCE, "beds", TermType.LITERAL), {}, BASE) is None
+
+
+def test_literals_are_escaped_and_typed() -> None:
+    reference = TermMap(ValueKind.REFERENCE, "note", TermType.LITERAL, language="zh")
+    assert make_term(reference, {"note": 'say "hi"\nnow'}, BASE) == '"say \\"hi\\"\\nnow"@zh'
+    typed = TermMap(ValueKind.REFERENCE, "n", TermType.LITERAL, datatype="http://www.w3.org/2001/XMLSchema#integer")
+    assert make_term(typed, {"n": "12"}, BASE) == '"12"^^<http://www.w3.org/2001/XMLSchema#integer>'
+
+
+def test_a_reference_that_cannot_be_an_iri_is_a_record_error() -> None:
+    with pytest.raises(RecordError, match="cannot make an IRI"):
+        make_term(TermMap(ValueKind.REFERENCE, "id", TermType.IRI), {"id": "has space"}, BASE)
+
+
+RML_CORE = """
+@prefix rml: <http://w3id.org/rml/> .
+@prefix ex: <http://example.org/> .
+<#Hospitals> a rml:TriplesMap ;
+  rml:logicalSource [ rml:source "h.csv" ; rml:referenceFormulation rml:CSV ] ;
+  rml:subjectMap [ rml:template "hospital/{code}" ; rml:class ex:Hospital ] ;
+  rml:predicateObjectMap [ rml:predicate ex:beds ; rml:objectMap [ rml:reference "beds" ;
+                           rml:datatype <http://www.w3.org/2001/XMLSchema#integer> ] ] ,
+                         [ rml:predicate ex:page ; rml:objectMap [ rml:reference "url" ; rml:termType rml:IRI ] ] .
+"""
+
+LEGACY = """
+@prefix rr: <http://www.w3.org/ns/r2rml#> .
+@prefix rml: <http://semweb.mmlab.be/ns/rml#> .
+@prefix ql: <http://semweb.mmlab.be/ns/ql#> .
+@prefix csvw: <http://www.w3.org/ns/csvw#> .
+@prefix ex: <http://example.org/> .
+<#Hospitals> rml:logicalSource [ rml:source [ a csvw:Table ; csvw:url "h.csv" ;
+                                 csvw:dialect [ csvw:delimiter ";" ] ] ; rml:referenceFormulation ql:CSV ] ;
+  rr:subjectMap [ rr:template "hospital/{code}" ; rr:class ex:Hospital ] ;
+  rr:predicateObjectMap [ rr:predicate ex:beds ; rr:objectMap [ rml:reference "beds" ;
+                          rr:datatype <http://www.w3.org/2001/XMLSchema#integer> ] ] ,
+                        [ rr:predicate ex:page ; rr:objectMap [ rml:reference "url" ; rr:termType rr:IRI ] ] .
+"""
+
+
+@pytest.mark.parametrize(("mapping", "delimiter"), [(RML_CORE, ","), (LEGACY, ";")], ids=["rml-core", "legacy"])
+def test_both_vocabularies_lift_the_same_triples(tmp_path: Path, mapping: str, delimiter: str) -> None:
+    (tmp_path / "h.csv").write_text(f"code{delimiter}beds{delimiter}url\nH1{delimiter}300{delimiter}"
+                                    f"http://h1.example/\nH2{delimiter}{delimiter}\n", encoding="utf-8")
+    (tmp_path / "m.ttl").write_text(mapping, encoding="utf-8")
+    records = list(lift(load_mapping(tmp_path / "m.ttl"), BASE))
+    assert [r.line for r in records] == [2, 3]
+    assert sorted(records[0].triples) == sorted([
+        "<https://city.example/id/hospital/H1> <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> "
+        "<http://example.org/Hospital> .",
+        '<https://city.example/id/hospital/H1> <http://example.org/beds> '
+        '"300"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+        "<https://city.example/id/hospital/H1> <http://example.org/page> <http://h1.example/> .",
+    ])
+    assert len(records[1].triples) == 1  # empty cells make no triple
+
+
+def test_a_bad_record_does_not_stop_the_others(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text("code,beds,url\nH1,1,bad url\nH2,2,http://ok.example/\n", encoding="utf-8")
+    (tmp_path / "m.ttl").write_text(RML_CORE, encoding="utf-8")
+    records = list(lift(load_mapping(tmp_path / "m.ttl"), BASE))
+    assert records[0].error is not None and "cannot make an IRI" in records[0].error and not records[0].triples
+    assert records[1].error is None and len(records[1].triples) == 3
+
+
+def test_a_reference_to_a_missing_column_names_file_map_and_term(tmp_path: Path) -> None:
+    (tmp_path / "h.csv").write_text("code,beds\nH1,1\n", encoding="utf-8")
+    (tmp_path / "m.ttl").write_text(RML_CORE, encoding="utf-8")
+    with pytest.raises(MappingError) as caught:
+        list(lift(load_mapping(tmp_path / "m.ttl"), BASE))
+    message = str(caught.value)
+    assert str(tmp_path / "m.ttl") in message and "Hospitals" in message and "'url'" in message
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("this is not turtle", "not valid Turtle"),
+    ("@prefix ex: <http://example.org/> . ex:a ex:b ex:c .", "no triples map"),
+    ("@prefix rml: <http://w3id.org/rml/> . <#M> a rml:TriplesMap ; "
+     "rml:logicalSource [ rml:source \"x.csv\" ] .", "no subject map"),
+])
+def test_malformed_mappings_are_named(tmp_path: Path, text: str, problem: str) -> None:
+    (tmp_path / "m.ttl").write_text(text, encoding="utf-8")
+    with pytest.raises(MappingError, match=problem) as caught:
+        load_mapping(tmp_path / "m.ttl")
+    assert str(tmp_path / "m.ttl") in str(caught.value)
+
+
+def test_malformed_yarrrml_is_named(tmp_path: Path) -> None:
+    (tmp_path / "m.yml").write_text("mappings: [unclosed", encoding="utf-8")
+    with pytest.raises(MappingError, match="not valid YAML"):
+        load_mapping(tmp_path / "m.yml")
