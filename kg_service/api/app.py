@@ -19,7 +19,7 @@ class _GraphQLEndpoint(GraphQL[Context, None]):
         super().__init__(build_schema(), graphql_ide="graphiql")
         self._context = context
 
-    async def get_context(self, request: Request | WebSocket, response: Response | None) -> Context:
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         return self._context
 
 

@@ -90,14 +90,14 @@ class _Reader:
 
     def _value(self, node: Node, local_name: str) -> Node | None:
         for predicate in v.candidates(local_name):
-            found = self.graph.value(node, predicate)  # type: ignore[arg-type]
+            found = self.graph.value(node, predicate)
             if found is not None:
                 return found
         return None
 
     def _values(self, node: Node, local_name: str) -> list[Node]:
         return [found for predicate in v.candidates(local_name)
-                for found in self.graph.objects(node, predicate)]  # type: ignore[arg-type]
+                for found in self.graph.objects(node, predicate)]
 
     def _fail(self, problem: str, triples_map: str) -> MappingError:
         return MappingError(problem, where=f"{self.path}: triples map {triples_map}")

@@ -160,4 +160,4 @@ def as_binary_file(data: RdfInput) -> BinaryIO | Path:
         return io.BytesIO(data)
     if hasattr(data, "read"):
         return data  # type: ignore[return-value]
-    return io.BufferedReader(ChunkReader(data))  # type: ignore[arg-type]
+    return io.BufferedReader(ChunkReader(data))

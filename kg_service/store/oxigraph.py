@@ -72,7 +72,8 @@ class OxigraphStore:
 
     def query(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None,
               union_default_graph: bool = True) -> QueryResult:
-        substitutions = {ox.Variable(name): _to_oxigraph(value) for name, value in (bindings or {}).items()}
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(name): _to_oxigraph(value) for name, value in (bindings or {}).items()}
         try:
             result = self._store.query(sparql, use_default_graph_as_union=union_default_graph,
                                        substitutions=substitutions or None)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pyshacl import validate as shacl_validate
 from rdflib import Graph, URIRef
 from rdflib.namespace import SH
+from rdflib.term import Node
 
 from kg_service.errors import OntologyError
 
@@ -66,21 +67,18 @@ def validate(data: Graph, shapes: Graph, ontology: Graph) -> GateReport:
 
 def _findings(results: Graph) -> list[Finding]:
     findings = []
-    for result in results.subjects(URIRef(str(SH.resultSeverity)), None):
-        def one(predicate: URIRef, node: object = result) -> str | None:
-            value = results.value(node, predicate)  # type: ignore[arg-type]
+    for result, severity in results.subject_objects(SH.resultSeverity):
+        def one(predicate: URIRef, node: Node = result) -> str | None:
+            value = results.value(node, predicate)
             return None if value is None else str(value)
 
+        component = one(SH.sourceConstraintComponent)
         findings.append(Finding(
             focus_node=one(SH.focusNode) or "",
-            severity=SEVERITIES.get(results.value(result, SH.resultSeverity), "Violation"),  # type: ignore[arg-type]
-            message=one(SH.resultMessage) or _default_message(results, result),
+            severity=SEVERITIES.get(URIRef(str(severity)), "Violation"),
+            message=one(SH.resultMessage) or (f"breaks {component.rsplit('#', 1)[-1]}" if component
+                                              else "does not conform"),
             path=one(SH.resultPath),
             value=one(SH.value),
         ))
     return findings
-
-
-def _default_message(results: Graph, result: object) -> str:
-    component = results.value(result, SH.sourceConstraintComponent)  # type: ignore[arg-type]
-    return f"breaks {str(component).rsplit('#', 1)[-1]}" if component is not None else "does not conform"

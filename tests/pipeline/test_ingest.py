@@ -75,7 +75,8 @@ def test_reasoning_adds_superclasses_to_the_inferred_graph_only(memory_settings:
         agents = select(store, f"SELECT ?e WHERE {{ GRAPH <{inferred}> {{ ?e a <{CITY.Agent}> }} }}")
         assert len(agents) == 8
         assert report.inferred_triples == store.count(inferred)
-        assert store.query(f"ASK {{ GRAPH <{memory_settings.graphs.source(DATASET)}> {{ ?e a <{CITY.Agent}> }} }}") is False
+        source = memory_settings.graphs.source(DATASET)
+        assert store.query(f"ASK {{ GRAPH <{source}> {{ ?e a <{CITY.Agent}> }} }}") is False
         # dropping and recomputing the inferred graph gives the same graph
         before = store.count(inferred)
         store.delete_graph(inferred)

@@ -26,7 +26,8 @@ G1, G2 = f"{EX}graph/one", f"{EX}graph/two"
 
 
 def _triples(count: int, version: str) -> bytes:
-    lines = [f'<{EX}s{i}> <{EX}version> "{version}" .\n<{EX}s{i}> <{EX}n> "{i}"^^<http://www.w3.org/2001/XMLSchema#integer> .'
+    integer = "http://www.w3.org/2001/XMLSchema#integer"
+    lines = [f'<{EX}s{i}> <{EX}version> "{version}" .\n<{EX}s{i}> <{EX}n> "{i}"^^<{integer}> .'
              for i in range(count)]
     return ("\n".join(lines) + "\n").encode()
 
