@@ -1,9 +1,10 @@
 """The embedded default backend: Oxigraph (RocksDB on disk under the data directory, or in memory).
 
-Atomic graph replacement: the new triples are bulk-loaded into a private staging graph, then one
-SPARQL Update (a single Oxigraph transaction) drops the target, adds the staging graph to it and
-drops the staging graph. Readers run on snapshots ("repeatable read"), so they see the old graph
-or the new one, never a mix. A staging graph left by a killed process is removed on the next open.
+Atomic graph replacement: the new triples are bulk-loaded (streamed, not held in memory) into a
+private staging graph, then one SPARQL Update (a single Oxigraph transaction) drops the target and
+adds the staging graph to it; the staging graph is removed afterwards. Readers run on snapshots
+("repeatable read"), so they see the old graph or the new one, never a mix. Staging graphs are
+invisible to queries and listings, and one left by a killed process is removed on the next open.
 """
 
 from __future__ import annotations
@@ -63,6 +64,9 @@ class OxigraphStore:
     # -- reading ---------------------------------------------------------------------------
 
     def named_graphs(self) -> list[str]:
+        return [graph for graph in self._all_graphs() if not graph.startswith(self._staging_prefix)]
+
+    def _all_graphs(self) -> list[str]:
         return sorted(graph.value for graph in self._store.named_graphs() if isinstance(graph, ox.NamedNode))
 
     def count(self, graph: str | None = None) -> int:
@@ -74,8 +78,12 @@ class OxigraphStore:
               union_default_graph: bool = True) -> QueryResult:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(name): _to_oxigraph(value) for name, value in (bindings or {}).items()}
+        # Queries see committed graphs only: a staging graph being loaded is in no dataset.
+        visible = [ox.NamedNode(graph) for graph in self.named_graphs()]
+        default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = (
+            [*visible] if union_default_graph and visible else [ox.DefaultGraph()])
         try:
-            result = self._store.query(sparql, use_default_graph_as_union=union_default_graph,
+            result = self._store.query(sparql, default_graph=default, named_graphs=visible,
                                        substitutions=substitutions or None)
         except SyntaxError as error:
             raise QuerySyntaxError(f"invalid SPARQL: {error}", where="query",
@@ -115,8 +123,8 @@ class OxigraphStore:
                 self._store.load(**_reader_arguments(data), format=_FORMATS[format], base_iri=base_iri)
             return
         staging = self._bulk_load_to_staging(data, format, base_iri)
-        target = str(_iri(graph)) if graph else "DEFAULT"
-        self._update(f"ADD SILENT {staging} TO {target} ; DROP SILENT GRAPH {staging}")
+        self._update(f"ADD SILENT {staging} TO {_iri(graph) if graph else 'DEFAULT'}")
+        self._store.remove_graph(staging)
 
     def replace_graph(self, graph: str, data: RdfInput, format: RdfFormat, *,
                       base_iri: str | None = None) -> None:
@@ -124,8 +132,9 @@ class OxigraphStore:
             raise StoreError(f"replace_graph takes triples (N-Triples or Turtle), not {format.name}", where=graph)
         target = _iri(graph)
         staging = self._bulk_load_to_staging(data, format, base_iri)
-        self._update(f"DROP SILENT GRAPH {target} ; ADD SILENT {staging} TO {target} ; "
-                     f"DROP SILENT GRAPH {staging}")
+        self._update(f"DROP SILENT GRAPH {target} ; ADD SILENT {staging} TO {target}")
+        # Outside the transaction, which then holds only the new graph; invisible meanwhile.
+        self._store.remove_graph(staging)
 
     def delete_graph(self, graph: str) -> None:
         self._update(f"DROP SILENT GRAPH {_iri(graph)}")
@@ -162,7 +171,7 @@ class OxigraphStore:
             raise StoreError(f"the store refused the write: {error}", where=self.location) from error
 
     def _drop_abandoned_staging_graphs(self) -> None:
-        for graph in self.named_graphs():
+        for graph in self._all_graphs():
             if graph.startswith(self._staging_prefix):
                 self._store.remove_graph(ox.NamedNode(graph))
 

@@ -260,3 +260,14 @@ def test_a_staging_graph_left_by_a_killed_job_is_dropped_on_open(backend_name: s
         store.load(_triples(1, "kept"), RdfFormat.N_TRIPLES, graph=G1)
     with open_store(settings) as store:
         assert store.named_graphs() == [G1]
+        assert store.count() == 2  # the abandoned graph's quads are gone, not just hidden
+
+
+def test_a_graph_being_staged_is_invisible_to_queries(store: GraphStore, backend: str, tmp_path: Path) -> None:
+    staging = load_settings(store=backend, data_dir=tmp_path).graphs.staging_prefix + "in-progress"
+    store.load(_triples(1, "kept"), RdfFormat.N_TRIPLES, graph=G1)
+    store.load(_triples(5, "half-loaded"), RdfFormat.N_TRIPLES, graph=staging)
+    assert store.named_graphs() == [G1]
+    assert store.query("ASK { ?s ?p 'half-loaded' }") is False
+    assert store.query("ASK { GRAPH ?g { ?s ?p 'half-loaded' } }") is False
+    assert store.query("ASK { ?s ?p 'kept' }") is True

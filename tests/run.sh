@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The whole test suite from a fresh machine: install the project and its test tools, provision what
+# the tests need, lint, type-check, and run every test. Extra arguments go to pytest.
+# Uses the active virtual environment, or creates ./.venv when none is active.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python_bin=${PYTHON:-python3}
+if [ -z "${VIRTUAL_ENV:-}" ]; then
+  if [ ! -x .venv/bin/python ]; then
+    "$python_bin" -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+      || { echo "error: CityKG needs Python >= 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 2; }
+    "$python_bin" -m venv .venv
+  fi
+  # shellcheck disable=SC1091
+  . .venv/bin/activate
+fi
+
+echo "== install"
+python -m pip install --quiet --disable-pip-version-check --upgrade pip
+python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+
+echo "== lint (ruff)"
+ruff check .
+
+echo "== type check (mypy)"
+mypy
+
+echo "== tests (pytest)"
+python -m pytest "$@"
