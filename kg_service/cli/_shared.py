@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from kg_service.config import Settings, load_settings
-from kg_service.errors import NotBuiltError
+from kg_service.errors import CityKGError, NotBuiltError
 from kg_service.store import GraphStore, open_store
 
 # Exit codes, the same for every command (documented in README.md and `citykg --help`).
@@ -85,3 +85,15 @@ class RichProgress:
         done = self._progress.tasks[task].completed
         final = max(done, 1) if total is None else total
         self._progress.update(task, total=final, completed=final)
+
+
+def read_document(document: str | None, file: Path | None) -> str:
+    """A query given inline or in a file (for ``query`` and ``sparql``)."""
+    if file is not None:
+        try:
+            return file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise CityKGError(f"cannot read the query: {error.strerror}", where=str(file)) from error
+    if not document:
+        raise CityKGError("give the query as an argument or with --file")
+    return document

@@ -8,8 +8,8 @@ from typing import Annotated
 
 import typer
 
-from kg_service.cli._shared import EXIT_CHECK_FAILED, err, opened_store, state
-from kg_service.errors import CityKGError, QuerySyntaxError
+from kg_service.cli._shared import EXIT_CHECK_FAILED, err, opened_store, read_document, state
+from kg_service.errors import QuerySyntaxError
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +25,7 @@ def query(
     """Run a GraphQL query against the store and print the JSON response."""
     from kg_service.api import Context, build_schema
 
-    text = _read_document(document, file)
+    text = read_document(document, file)
     try:
         values = json.loads(variables) if variables else None
     except json.JSONDecodeError as error:
@@ -41,14 +41,3 @@ def query(
     if result.errors:
         err.print(f"{len(result.errors)} error(s) in the response", markup=False)
         raise typer.Exit(EXIT_CHECK_FAILED)
-
-
-def _read_document(document: str | None, file: Path | None) -> str:
-    if file is not None:
-        try:
-            return file.read_text(encoding="utf-8")
-        except OSError as error:
-            raise CityKGError(f"cannot read the query: {error.strerror}", where=str(file)) from error
-    if not document:
-        raise CityKGError("give a GraphQL query as an argument or with --file")
-    return document

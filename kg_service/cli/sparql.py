@@ -14,8 +14,7 @@ from rdflib import Graph, Literal
 from rdflib.term import Node
 from rich.table import Table
 
-from kg_service.cli._shared import opened_store, out, state
-from kg_service.cli.query import _read_document
+from kg_service.cli._shared import opened_store, out, read_document, state
 from kg_service.store import SelectResult
 
 
@@ -38,7 +37,7 @@ def sparql(
         OutputFormat.table),
 ) -> None:
     """Query the store (all graphs as the default graph); updates are refused."""
-    query_text = _read_document(text, file)
+    query_text = read_document(text, file)
     settings = state(ctx).settings()
     with opened_store(settings) as store:
         result = store.query(query_text)

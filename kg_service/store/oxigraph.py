@@ -79,7 +79,7 @@ class OxigraphStore:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(name): _to_oxigraph(value) for name, value in (bindings or {}).items()}
         # Queries see committed graphs only: a staging graph being loaded is in no dataset.
-        visible = [ox.NamedNode(graph) for graph in self.named_graphs()]
+        visible: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(graph) for graph in self.named_graphs()]
         default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = (
             [*visible] if union_default_graph and visible else [ox.DefaultGraph()])
         try:
