@@ -222,9 +222,6 @@ def test_replacing_a_graph_is_atomic_for_concurrent_readers(store: GraphStore) -
     assert torn == [], f"{len(torn)} of {len(seen)} reads saw a mix, first: {torn[:1]}"
 
 
-PERSISTENT_BACKENDS = [name for name in backend_names() if name != "memory"]
-
-
 def _run_python(code: str, settings: Settings) -> str:
     env = {"CITYKG_DATA_DIR": str(settings.data_dir), "CITYKG_STORE": settings.store, "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
@@ -232,7 +229,7 @@ def _run_python(code: str, settings: Settings) -> str:
     return done.stdout
 
 
-@pytest.mark.parametrize("backend_name", PERSISTENT_BACKENDS)
+@pytest.mark.parametrize("backend_name", backend_names())
 def test_data_survives_a_process_restart(backend_name: str, tmp_path: Path) -> None:
     settings = load_settings(store=backend_name, data_dir=tmp_path / "data")
     write = f"""
@@ -251,7 +248,7 @@ with open_store(load_settings()) as store:
     assert _run_python(read, settings).strip() == f"50 ['{G1}']"
 
 
-@pytest.mark.parametrize("backend_name", PERSISTENT_BACKENDS)
+@pytest.mark.parametrize("backend_name", backend_names())
 def test_a_staging_graph_left_by_a_killed_job_is_dropped_on_open(backend_name: str, tmp_path: Path) -> None:
     settings = load_settings(store=backend_name, data_dir=tmp_path / "data")
     abandoned = settings.graphs.staging_prefix + "killed-job"
