@@ -13,11 +13,12 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from kg_service.config import Settings
 from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
-from kg_service.ontology import load_ontology, load_shapes
+from kg_service.namespaces import CITY
+from kg_service.ontology import content_hash, load_ontology, load_shapes
 from kg_service.reason import infer
 from kg_service.store import GraphStore, RdfFormat
 from kg_service.validate import GateReport, quarantine_triples, validate
@@ -78,10 +79,12 @@ class Vocabulary:
 
     ontology: Graph
     shapes: Graph
+    content_hash: str
 
     @classmethod
     def load(cls, settings: Settings) -> Vocabulary:
-        return cls(load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir))
+        return cls(load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir),
+                   content_hash(settings.ontology_dir))
 
 
 def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = None,
@@ -99,10 +102,21 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
     return report
 
 
-def publish_ontology(settings: Settings, store: GraphStore, vocabulary: Vocabulary) -> None:
-    """Keep the store's ontology graph equal to the ontology files."""
-    store.replace_graph(settings.graphs.ontology, vocabulary.ontology.serialize(format="nt", encoding="utf-8"),
+def publish_ontology(settings: Settings, store: GraphStore, vocabulary: Vocabulary) -> bool:
+    """Keep the store's ontology graph equal to the ontology files; True when it had to change.
+
+    The graph carries the files' content hash, so an unchanged ontology is not rewritten (its
+    blank nodes would get new identities, and a re-run must change nothing)."""
+    graph = URIRef(settings.graphs.ontology)
+    stamp = (graph, CITY.contentHash, Literal(vocabulary.content_hash))
+    if store.query(f"ASK {{ GRAPH {graph.n3()} {{ {' '.join(term.n3() for term in stamp)} }} }}") is True:
+        return False
+    published = Graph()
+    published += vocabulary.ontology
+    published.add(stamp)
+    store.replace_graph(settings.graphs.ontology, published.serialize(format="nt", encoding="utf-8"),
                         RdfFormat.N_TRIPLES)
+    return True
 
 
 def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, vocabulary: Vocabulary,

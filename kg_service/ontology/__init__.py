@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from kg_service.ontology.loader import ONTOLOGY_IRI, load_ontology, load_shapes, ontology_version
+from kg_service.ontology.loader import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
 
-__all__ = ["ONTOLOGY_IRI", "load_ontology", "load_shapes", "ontology_version"]
+__all__ = ["ONTOLOGY_IRI", "content_hash", "load_ontology", "load_shapes", "ontology_version"]

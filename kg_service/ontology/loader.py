@@ -7,6 +7,7 @@ Nothing is fetched from the network.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 
 from rdflib import OWL, Graph, URIRef
@@ -65,6 +66,16 @@ def load_shapes(ontology_dir: Path) -> Graph:
     for path in files:
         _parse(graph, path)
     return graph
+
+
+def content_hash(ontology_dir: Path) -> str:
+    """SHA-256 over every Turtle file of the ontology (modules, imports, shapes), in path order:
+    a change to any of them changes the hash."""
+    digest = hashlib.sha256()
+    for path in sorted(ontology_dir.rglob("*.ttl")):
+        digest.update(path.relative_to(ontology_dir).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def ontology_version(graph: Graph) -> str:
