@@ -1,7 +1,8 @@
-"""Reasoning: OWL 2 RL over ontology + data (``reasonable``); HermiT and rules come later."""
+"""Reasoning: OWL 2 RL over ontology + data (``reasonable``) and HermiT over the ontology itself."""
 
 from __future__ import annotations
 
 from kg_service.reason.abox import infer
+from kg_service.reason.tbox import TBoxReport, check_ontology
 
-__all__ = ["infer"]
+__all__ = ["TBoxReport", "check_ontology", "infer"]

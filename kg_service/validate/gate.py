@@ -58,10 +58,13 @@ class GateReport:
 def validate(data: Graph, shapes: Graph, ontology: Graph) -> GateReport:
     """Validate ``data`` against ``shapes``; the ontology supplies the class hierarchy for targets."""
     try:
-        _, results, _ = shacl_validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
-                                       allow_warnings=True, allow_infos=True, abort_on_first=False)
+        _, results, text = shacl_validate(data, shacl_graph=shapes, ont_graph=ontology, inference="none",
+                                          allow_warnings=True, allow_infos=True, abort_on_first=False)
     except Exception as error:  # pyshacl reports broken shapes with its own exception types
         raise OntologyError(f"the data shapes cannot be used: {error}", where="ontology/shapes") from error
+    if not isinstance(results, Graph):  # pyshacl returns a failure instead of a report for broken shapes
+        raise OntologyError(f"the data shapes cannot be used: {str(text).strip().splitlines()[-1]}",
+                            where="ontology/shapes")
     return GateReport(findings=sorted(_findings(results), key=lambda f: (f.focus_node, f.path or "", f.message)))
 
 
