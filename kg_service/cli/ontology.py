@@ -1,19 +1,39 @@
 """``citykg ontology``: check, edit, diff and document the ontology.
 
-Not built yet: each command says so and exits 2, so no script mistakes it for a working one.
+``check`` works; the editing commands are not built yet: each says so and exits 2, so no script
+mistakes it for a working one.
 """
 
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 
-from kg_service.cli._shared import not_built
+from kg_service.cli._shared import EXIT_CHECK_FAILED, not_built, out, state
 
-app = typer.Typer(help="Check, edit, diff and document the ontology (not built yet).", no_args_is_help=True,
-                  epilog="Exit codes: 2 for every command until ontology editing is built.")
+app = typer.Typer(help="Check, edit, diff and document the ontology (editing is not built yet).",
+                  no_args_is_help=True,
+                  epilog="Exit codes: 0 passed; 1 a check failed; 2 error or a command not built yet.")
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """Check the ontology: Turtle round trip, HermiT consistency and satisfiability, meta-shapes."""
+    from kg_service.ontology.checks import run_checks
+
+    settings = state(ctx).settings()
+    results = run_checks(settings.ontology_dir)
+    for result in results:
+        mark = ("passed", "green") if result.passed else ("FAILED", "bold red")
+        out.print(Text.assemble((f"{mark[0]:>6} ", mark[1]), result.name,
+                                f" ({result.summary})" if result.summary else ""))
+        for problem in result.problems:
+            out.print(f"       {problem}", markup=False, highlight=False)
+    if not all(result.passed for result in results):
+        raise typer.Exit(EXIT_CHECK_FAILED)
+
 
 _PLANNED = {
-    "check": "HermiT consistency, meta-shapes and competency questions over the ontology",
     "add-class": "adding a class with its parent, subsystem, labels and definition",
     "add-property": "adding a property with domain, range, characteristics and inverse",
     "label": "adding or changing labels and definitions",

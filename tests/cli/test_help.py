@@ -46,7 +46,10 @@ def test_subcommand_help(group: str, command: str) -> None:
     assert f"citykg {group} {command}" in done.stdout
 
 
-@pytest.mark.parametrize(("group", "command"), [(g, c) for g, commands in SUBCOMMANDS.items() for c in commands])
+NOT_BUILT = [(g, c) for g, commands in SUBCOMMANDS.items() for c in commands if (g, c) != ("ontology", "check")]
+
+
+@pytest.mark.parametrize(("group", "command"), NOT_BUILT)
 def test_commands_not_built_say_so_and_exit_2(group: str, command: str) -> None:
     done = run_citykg(group, command)
     assert done.returncode == 2

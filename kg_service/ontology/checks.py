@@ -1,0 +1,71 @@
+"""The checks an ontology must pass before anything depends on it (and, later, before an edit is
+written): Turtle round trip of every module, HermiT consistency and satisfiability, the
+meta-shapes, and the competency questions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from kg_service.errors import OntologyError
+from kg_service.ontology.loader import load_ontology
+
+META_SHAPES = Path("shapes") / "meta" / "ontology.ttl"
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    name: str
+    passed: bool
+    problems: list[str] = field(default_factory=list)
+    summary: str = ""
+
+
+def turtle_round_trip(ontology_dir: Path, ontology: Graph) -> CheckResult:
+    """Every module parses, and serialising it again gives the same graph."""
+    problems = []
+    modules = sorted(ontology_dir.glob("*.ttl")) + sorted((ontology_dir / "imports").glob("*.ttl"))
+    for module in modules:
+        try:
+            graph = Graph().parse(module, format="turtle")
+        except Exception as error:  # rdflib raises several unrelated types for bad Turtle
+            problems.append(f"{module}: not valid Turtle: {error}")
+            continue
+        again = Graph().parse(data=graph.serialize(format="turtle"), format="turtle")
+        if not isomorphic(graph, again):
+            problems.append(f"{module}: does not survive a Turtle round trip")
+    return CheckResult("Turtle round trip", not problems, problems, f"{len(modules)} modules")
+
+
+def hermit(ontology_dir: Path, ontology: Graph) -> CheckResult:
+    from kg_service.reason.tbox import check_ontology
+
+    report = check_ontology(ontology)
+    if not report.consistent:
+        return CheckResult("HermiT", False, [f"the ontology is inconsistent: {report.detail}".strip()])
+    problems = [f"unsatisfiable class {iri}" for iri in report.unsatisfiable]
+    return CheckResult("HermiT", not problems, problems, f"consistent, classified in {report.seconds:.1f} s")
+
+
+def meta_shapes(ontology_dir: Path, ontology: Graph) -> CheckResult:
+    from kg_service.validate import validate
+
+    shapes = Graph().parse(ontology_dir / META_SHAPES)
+    findings = validate(ontology, shapes, Graph()).findings
+    problems = [f"{f.value or f.focus_node}: {f.message}" for f in findings]
+    return CheckResult("meta-shapes", not problems, problems, "labels, definitions, subsystems")
+
+
+CHECKS: list[Callable[[Path, Graph], CheckResult]] = [turtle_round_trip, hermit, meta_shapes]
+
+
+def run_checks(ontology_dir: Path) -> list[CheckResult]:
+    try:
+        ontology = load_ontology(ontology_dir)
+    except OntologyError as error:
+        return [CheckResult("loading", False, [str(error)])]
+    return [check(ontology_dir, ontology) for check in CHECKS]
