@@ -1,16 +1,25 @@
 """Data reasoning with OWL 2 RL (https://www.w3.org/TR/owl2-profiles/#OWL_2_RL), by ``reasonable``.
 
+``reasonable`` leaves out rule prp-spo2 (``owl:propertyChainAxiom``), which the ontology relies
+on to place a thing located in a community in its subdistrict, district and city. That one rule is
+applied here, alternating with the reasoner until neither adds anything.
+
 Only facts about data entities that nobody asserted are kept: statements about the ontology's own
-terms, and the trivial ``rdf:type owl:Thing``, stay out of the inferred graph.
+terms, the trivial ``rdf:type owl:Thing`` and ``x owl:sameAs x``, and types that are anonymous
+restriction classes stay out of the inferred graph.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import reasonable
-from rdflib import OWL, RDF, RDFS, XSD, Graph, Literal
+from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, Literal
+from rdflib.collection import Collection
 from rdflib.term import Node
 
 _BUILT_IN_VOCABULARIES = (str(RDF), str(RDFS), str(OWL), str(XSD))
+Triple = tuple[Node, Node, Node]
 
 
 def infer(ontology: Graph, data: Graph) -> Graph:
@@ -18,17 +27,50 @@ def infer(ontology: Graph, data: Graph) -> Graph:
     combined = Graph()
     combined += ontology
     combined += data
-    reasoner = reasonable.PyReasoner()
-    reasoner.from_graph(combined)
+    chains = _property_chains(ontology)
+    closure = Graph()
+    closure += combined
+    while True:
+        reasoner = reasonable.PyReasoner()
+        reasoner.from_graph(closure)
+        for subject, predicate, obj in reasoner.reason():
+            closure.add((subject, predicate, _plain(obj)))
+        added = [triple for triple in _apply_chains(closure, chains) if triple not in closure]
+        if not added:
+            break
+        for triple in added:
+            closure.add(triple)
     ontology_terms = set(ontology.subjects())
     inferred = Graph()
-    for subject, predicate, obj in reasoner.reason():
-        triple = (subject, predicate, _plain(obj))
-        if (subject in ontology_terms or str(subject).startswith(_BUILT_IN_VOCABULARIES)
-                or (predicate == RDF.type and obj == OWL.Thing) or triple in combined):
-            continue
-        inferred.add(triple)
+    for triple in closure:
+        if triple not in combined and _worth_keeping(triple, ontology_terms):
+            inferred.add(triple)
     return inferred
+
+
+def _property_chains(ontology: Graph) -> list[tuple[Node, list[Node]]]:
+    """(property, [p1, p2, ...]) for every ``property owl:propertyChainAxiom (p1 p2 ...)``."""
+    return [(prop, list(Collection(ontology, chain)))
+            for prop, chain in ontology.subject_objects(OWL.propertyChainAxiom)]
+
+
+def _apply_chains(graph: Graph, chains: list[tuple[Node, list[Node]]]) -> Iterator[Triple]:
+    """Rule prp-spo2: x p1 y1 ... yn-1 pn z  =>  x p z."""
+    for prop, steps in chains:
+        frontier = [(x, y) for x, y in graph.subject_objects(steps[0])]
+        for step in steps[1:]:
+            frontier = [(x, z) for x, y in frontier for z in graph.objects(y, step)]
+        for x, z in frontier:
+            yield (x, prop, z)
+
+
+def _worth_keeping(triple: Triple, ontology_terms: set[Node]) -> bool:
+    subject, predicate, obj = triple
+    if subject in ontology_terms or str(subject).startswith(_BUILT_IN_VOCABULARIES):
+        return False
+    if predicate == RDF.type and (obj == OWL.Thing or isinstance(obj, BNode)):
+        return False
+    return not (predicate == OWL.sameAs and subject == obj)
 
 
 def _plain(term: Node) -> Node:
