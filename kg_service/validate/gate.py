@@ -29,6 +29,7 @@ class Finding:
     message: str
     path: str | None = None
     value: str | None = None
+    shape: str | None = None  # the result's sh:sourceShape (a property shape may be a blank node)
 
     def describe(self) -> str:
         where = f"{self.path.rsplit('#', 1)[-1]}: " if self.path else ""
@@ -83,5 +84,6 @@ def _findings(results: Graph) -> list[Finding]:
                                               else "does not conform"),
             path=one(SH.resultPath),
             value=one(SH.value),
+            shape=one(SH.sourceShape),
         ))
     return findings
