@@ -16,7 +16,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn
 
 from kg_service.config import Settings, load_settings
 from kg_service.errors import CityKGError, NotBuiltError
-from kg_service.store import GraphStore, open_store
 
 # Exit codes, the same for every command (documented in README.md and `citykg --help`).
 EXIT_OK = 0
@@ -47,12 +46,6 @@ class CliState:
 def state(ctx: typer.Context) -> CliState:
     found = ctx.find_object(CliState)
     return found if found is not None else ctx.ensure_object(CliState)
-
-
-@contextmanager
-def opened_store(settings: Settings) -> Iterator[GraphStore]:
-    with open_store(settings) as store:
-        yield store
 
 
 def not_built(what: str) -> NotBuiltError:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import typer
 
-from kg_service.cli._shared import RichProgress, err, opened_store, state
+from kg_service.cli._shared import RichProgress, err, state
 from kg_service.cli.ingest import print_report
 from kg_service.cli.serve import HostOption, PortOption, run_server
+from kg_service.store import open_store
 
 SAMPLE_QUERY = "{ enterprises(first: 5) { name creditCode registeredCapital district classes } }"
 
@@ -20,7 +21,7 @@ def demo(ctx: typer.Context, host: HostOption = None, port: PortOption = None) -
     from kg_service import pipeline
 
     settings = state(ctx).settings(host=host, port=port)
-    with opened_store(settings) as store, RichProgress() as progress:
+    with open_store(settings) as store, RichProgress() as progress:
         report = pipeline.ingest(settings, store, None, progress)
     print_report(report)
     err.print("try:\n  curl -s -X POST http://{host}:{port}/graphql -H 'content-type: application/json' "

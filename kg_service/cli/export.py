@@ -8,9 +8,9 @@ from typing import Annotated
 
 import typer
 
-from kg_service.cli._shared import err, opened_store, state
+from kg_service.cli._shared import err, state
 from kg_service.errors import CityKGError
-from kg_service.store import RdfFormat
+from kg_service.store import RdfFormat, open_store
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +31,7 @@ def export(
     if not rdf_format.has_graphs:
         raise CityKGError("export keeps graph names, so the format must be nquads or trig", where="--format")
     settings = state(ctx).settings()
-    with opened_store(settings) as store:
+    with open_store(settings) as store:
         unknown = sorted(set(graphs or []) - set(store.named_graphs()))
         if unknown:
             raise CityKGError(f"no such graph: {', '.join(unknown)}", where="--graph",

@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from kg_service.cli._shared import RichProgress, err, opened_store, out, state
+from kg_service.cli._shared import RichProgress, err, out, state
 from kg_service.errors import CityKGError
 from kg_service.pipeline import IngestReport
+from kg_service.store import open_store
 
 
 def register(app: typer.Typer) -> None:
@@ -33,7 +34,7 @@ def ingest(
         raise CityKGError("name a department or dataset to ingest, or pass --all",
                           hint="'citykg ingest --help' lists the options")
     settings = state(ctx).settings()
-    with opened_store(settings) as store, RichProgress() as progress:
+    with open_store(settings) as store, RichProgress() as progress:
         report = pipeline.ingest(settings, store, None if all_datasets else datasets, progress)
     print_report(report)
     if report_file is not None:

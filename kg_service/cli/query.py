@@ -8,8 +8,9 @@ from typing import Annotated
 
 import typer
 
-from kg_service.cli._shared import EXIT_CHECK_FAILED, err, opened_store, read_document, state
+from kg_service.cli._shared import EXIT_CHECK_FAILED, err, read_document, state
 from kg_service.errors import QuerySyntaxError
+from kg_service.store import open_store
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +32,7 @@ def query(
     except json.JSONDecodeError as error:
         raise QuerySyntaxError(f"--variables is not JSON: {error}") from error
     settings = state(ctx).settings()
-    with opened_store(settings) as store:
+    with open_store(settings) as store:
         result = build_schema().execute_sync(text, variable_values=values,
                                              context_value=Context(store=store, settings=settings))
     response: dict[str, object] = {"data": result.data}

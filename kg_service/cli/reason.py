@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from kg_service.cli._shared import RichProgress, opened_store, out, state
+from kg_service.cli._shared import RichProgress, out, state
+from kg_service.store import open_store
 
 
 def register(app: typer.Typer) -> None:
@@ -16,6 +17,6 @@ def reason(ctx: typer.Context) -> None:
     from kg_service import pipeline
 
     settings = state(ctx).settings()
-    with opened_store(settings) as store, RichProgress() as progress, progress.stage("reasoning"):
+    with open_store(settings) as store, RichProgress() as progress, progress.stage("reasoning"):
         inferred = pipeline.reason(settings, store)
     out.print(f"inferred triples: {inferred} (graph {settings.graphs.inferred})", markup=False)

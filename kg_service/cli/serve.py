@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
-from kg_service.cli._shared import err, opened_store, state
+from kg_service.cli._shared import err, state
 from kg_service.config import Settings
+from kg_service.store import open_store
 
 HostOption = Annotated[str | None, typer.Option("--host", help="Bind address [CITYKG_HOST, 127.0.0.1].")]
 PortOption = Annotated[int | None, typer.Option("--port", help="Port [CITYKG_PORT, 8000].")]
@@ -28,7 +29,7 @@ def run_server(settings: Settings) -> None:
 
     from kg_service.api import create_app
 
-    with opened_store(settings) as store:
+    with open_store(settings) as store:
         err.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql (GraphiQL in a browser); "
                   f"store: {store.backend_name}", markup=False, highlight=False)
         uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port,

@@ -14,8 +14,8 @@ from rdflib import Graph, Literal
 from rdflib.term import Node
 from rich.table import Table
 
-from kg_service.cli._shared import opened_store, out, read_document, state
-from kg_service.store import SelectResult
+from kg_service.cli._shared import out, read_document, state
+from kg_service.store import SelectResult, open_store
 
 
 class OutputFormat(StrEnum):
@@ -39,7 +39,7 @@ def sparql(
     """Query the store (all graphs as the default graph); updates are refused."""
     query_text = read_document(text, file)
     settings = state(ctx).settings()
-    with opened_store(settings) as store:
+    with open_store(settings) as store:
         result = store.query(query_text)
     if isinstance(result, bool):
         typer.echo("true" if result else "false")

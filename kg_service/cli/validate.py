@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from kg_service.cli._shared import EXIT_CHECK_FAILED, opened_store, out, state
+from kg_service.cli._shared import EXIT_CHECK_FAILED, out, state
+from kg_service.store import open_store
 
 
 def register(app: typer.Typer) -> None:
@@ -21,7 +22,7 @@ def validate(
     from kg_service import pipeline
 
     settings = state(ctx).settings()
-    with opened_store(settings) as store:
+    with open_store(settings) as store:
         reports = pipeline.validate_committed(settings, store, datasets or None)
     violations = 0
     for dataset, report in reports.items():
