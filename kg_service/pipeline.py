@@ -16,6 +16,7 @@ from typing import Any, Protocol
 from rdflib import Graph, Literal, URIRef
 
 from kg_service.config import Settings
+from kg_service.errors import MappingError
 from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
 from kg_service.namespaces import CITY
 from kg_service.ontology import content_hash, load_ontology, load_shapes
@@ -139,6 +140,14 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
                                            f"{first_seen[key]}")
                 continue
             first_seen[key] = record.line
+            if record.quads:
+                raise MappingError("the mapping puts statements in named graphs (graph maps); a dataset's "
+                                   "graph is chosen by CityKG", where=str(dataset.mapping_path),
+                                   hint="remove the graph maps from the mapping")
+            if record.skip_reason:
+                report.skipped += 1
+                report.skip_reasons.append(f"{record.source.name}:{record.line}: {record.skip_reason}")
+                continue
             if record.error:
                 refused.append(RefusedRecord(record.source, record.line, record.values, None, (record.error,)))
             else:

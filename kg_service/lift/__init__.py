@@ -1,7 +1,8 @@
 """Lift: the RML engine that turns department source files into RDF.
 
 It reads RML (RML-Core and the legacy ``rr:``/``ql:`` vocabulary) and YARRRML (translated to RML
-by ``yatter``), and streams N-Triples per source record.
+by ``yatter``); sources are CSV and JSON (RFC 9535 JSONPath) so far; it yields each source record
+with the statements made from it, so a bad record is quarantined and never stops the others.
 """
 
 from __future__ import annotations

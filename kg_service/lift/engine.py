@@ -1,22 +1,26 @@
 """The engine: runs a mapping's triples maps over their sources, one record at a time.
 
-Each record yields its N-Triples lines together with where it came from, so the validation gate
-can quarantine a bad record with its raw values, and a bad record never stops the others.
+Each record yields its statements together with where it came from, so the validation gate can
+quarantine a bad record with its raw values, and a bad record never stops the others.
 https://w3id.org/rml/core/spec#generated-triples
 """
 
 from __future__ import annotations
 
+import itertools
+from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg_service.errors import MappingError, RecordError
 from kg_service.lift import sources
-from kg_service.lift.model import Mapping, TriplesMap
-from kg_service.lift.terms import make_term
+from kg_service.lift.model import JoinCondition, Mapping, RefObjectMap, TermMap, TriplesMap, ValueKind
+from kg_service.lift.sources import Record
+from kg_service.lift.terms import lexical, lexical_of, make_terms
 
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+JoinKey = tuple[str, ...]
 
 
 @dataclass
@@ -24,51 +28,153 @@ class LiftedRecord:
     """One source record and what the mapping made of it."""
 
     source: Path
-    line: int
-    values: dict[str, str]
-    subject: str | None = None  # N-Triples form of the record's subject, when one was made
-    triples: list[str] = field(default_factory=list)  # N-Triples lines, without the newline
-    error: str | None = None  # why the record could not be lifted; it then has no triples
+    line: int  # the CSV line the record starts on, or the record's position in a JSON source
+    values: dict[str, str]  # the raw record, for quarantine and duplicate detection
+    subject: str | None = None  # N-Triples form of the record's (first) subject
+    triples: list[str] = field(default_factory=list)  # default-graph statements, N-Triples lines
+    quads: list[str] = field(default_factory=list)  # named-graph statements, N-Quads lines
+    error: str | None = None  # why the record could not be lifted; it then has no statements
+    skip_reason: str | None = None  # why the record made no statements although nothing was wrong with it
 
 
 def lift(mapping: Mapping, base_iri: str) -> Iterator[LiftedRecord]:
     """Yield every record of every triples map of ``mapping``, in source order."""
+    parents = _ParentIndex(mapping, base_iri)
     for triples_map in mapping.triples_maps:
-        _check_references(triples_map, mapping.path)
-        for line, values in sources.iter_records(triples_map.source):
-            record = LiftedRecord(source=triples_map.source.path, line=line, values=values)
+        _check_references(triples_map, mapping)
+        for line, record in sources.iter_records(triples_map.source):
+            lifted = LiftedRecord(source=triples_map.source.path, line=line, values=record.raw())
             try:
-                _lift_record(triples_map, record, base_iri)
+                _lift_record(triples_map, record, lifted, triples_map.base_iri or base_iri, parents)
             except RecordError as error:
-                record.triples.clear()
-                record.error = error.problem
-            yield record
+                lifted.triples.clear()
+                lifted.quads.clear()
+                lifted.error = error.problem
+            yield lifted
 
 
-def _lift_record(triples_map: TriplesMap, record: LiftedRecord, base_iri: str) -> None:
-    subject = make_term(triples_map.subject, record.values, base_iri)
-    if subject is None:
-        raise RecordError(f"no subject: a value the subject map needs ({', '.join(triples_map.subject.references)}) "
-                          "is empty")
-    record.subject = subject
-    record.triples.extend(f"{subject} {_RDF_TYPE} <{cls}> ." for cls in triples_map.classes)
+def _lift_record(triples_map: TriplesMap, record: Record, lifted: LiftedRecord, base_iri: str,
+                 parents: _ParentIndex) -> None:
+    subjects = make_terms(triples_map.subject, record, base_iri)
+    if not subjects:  # as NULL in R2RML: no subject, no statements; the pipeline reports it as skipped
+        lifted.skip_reason = (f"no subject: a value the subject map needs "
+                              f"({', '.join(triples_map.subject.references)}) is empty")
+        return
+    lifted.subject = subjects[0]
+    subject_graphs = _graphs(triples_map.graphs, record, base_iri)
+    for subject in subjects:
+        for cls in triples_map.classes:
+            _emit(lifted, subject, _RDF_TYPE, f"<{cls}>", subject_graphs)
+        for pom in triples_map.predicate_objects:
+            graphs = subject_graphs | _graphs(pom.graphs, record, base_iri) if pom.graphs else subject_graphs
+            predicates = [p for term_map in pom.predicates for p in make_terms(term_map, record, base_iri)]
+            objects: list[str] = []
+            for object_map in pom.objects:
+                if isinstance(object_map, RefObjectMap):
+                    objects.extend(parents.subjects(object_map, record, triples_map))
+                else:
+                    objects.extend(make_terms(object_map, record, base_iri))
+            for predicate in predicates:
+                for obj in objects:
+                    _emit(lifted, subject, predicate, obj, graphs)
+
+
+def _graphs(graph_maps: tuple[TermMap, ...], record: Record, base_iri: str) -> set[str | None]:
+    """The graphs statements go to; None is the default graph."""
+    if not graph_maps:
+        return {None}
+    graphs: set[str | None] = set()
+    for graph_map in graph_maps:
+        if graph_map.is_default_graph:
+            graphs.add(None)
+        else:
+            graphs.update(make_terms(graph_map, record, base_iri))
+    return graphs
+
+
+def _emit(lifted: LiftedRecord, subject: str, predicate: str, obj: str, graphs: set[str | None]) -> None:
+    for graph in graphs:
+        if graph is None:
+            lifted.triples.append(f"{subject} {predicate} {obj} .")
+        else:
+            lifted.quads.append(f"{subject} {predicate} {obj} {graph} .")
+
+
+class _ParentIndex:
+    """Subjects of parent triples maps, indexed by their join values (built once per join, lazily)."""
+
+    def __init__(self, mapping: Mapping, base_iri: str) -> None:
+        self.mapping = mapping
+        self.base_iri = base_iri
+        self._indexes: dict[tuple[str, tuple[JoinCondition, ...]], dict[JoinKey, list[str]]] = {}
+
+    def subjects(self, ref: RefObjectMap, record: Record, child_map: TriplesMap) -> list[str]:
+        try:
+            parent = self.mapping.triples_map(ref.parent)
+        except KeyError:
+            raise MappingError(f"the parent triples map {ref.parent} does not exist",
+                               where=f"{self.mapping.path}: triples map {child_map.name}") from None
+        base = parent.base_iri or self.base_iri
+        if not ref.joins:
+            # Without a join condition the parent's subject is made from the same record.
+            return make_terms(parent.subject, record, base)
+        index = self._index(parent, ref.joins, base)
+        found: list[str] = []
+        for key in _keys([c.child for c in ref.joins], record, base):
+            found.extend(s for s in index.get(key, []) if s not in found)
+        return found
+
+    def _index(self, parent: TriplesMap, joins: tuple[JoinCondition, ...], base: str) -> dict[JoinKey, list[str]]:
+        cache_key = (parent.name, joins)
+        if cache_key not in self._indexes:
+            index: dict[JoinKey, list[str]] = defaultdict(list)
+            for _, record in sources.iter_records(parent.source):
+                try:
+                    subjects = make_terms(parent.subject, record, base)
+                    keys = _keys([c.parent for c in joins], record, base)
+                except RecordError:
+                    continue  # the parent record is reported when its own triples map runs
+                for key in keys:
+                    index[key].extend(subjects)
+            self._indexes[cache_key] = index
+        return self._indexes[cache_key]
+
+
+def _keys(sides: list[TermMap], record: Record, base: str) -> list[JoinKey]:
+    """Every combination of the join values a record has (a JSON array gives several)."""
+    values = []
+    for side in sides:
+        if side.kind is ValueKind.REFERENCE:
+            side_values = [lexical(v) for v in record.get(side.value)]
+        else:
+            side_values = [lexical_of(term) for term in make_terms(side, record, base)]
+        if not side_values:
+            return []
+        values.append(side_values)
+    return [tuple(key) for key in itertools.product(*values)]
+
+
+def _check_references(triples_map: TriplesMap, mapping: Mapping) -> None:
+    """A reference to a column a CSV source lacks is a mapping bug: fail before lifting anything."""
+    header = sources.columns(triples_map.source)
+    if header is None:
+        return
+    known = set(header)
+    term_maps: list[TermMap] = [triples_map.subject, *triples_map.graphs]
     for pom in triples_map.predicate_objects:
-        predicates = [make_term(p, record.values, base_iri) for p in pom.predicates]
-        objects = [make_term(o, record.values, base_iri) for o in pom.objects]
-        record.triples.extend(f"{subject} {p} {o} ." for p in predicates if p for o in objects if o)
-
-
-def _check_references(triples_map: TriplesMap, mapping_path: Path) -> None:
-    """A reference to a column the source lacks is a mapping bug: fail before lifting anything."""
-    header = set(sources.columns(triples_map.source))
-    term_maps = [triples_map.subject, *(t for pom in triples_map.predicate_objects
-                                        for t in (*pom.predicates, *pom.objects))]
+        term_maps.extend(pom.predicates)
+        term_maps.extend(pom.graphs)
+        for obj in pom.objects:
+            if isinstance(obj, RefObjectMap):
+                term_maps.extend(c.child for c in obj.joins)
+            else:
+                term_maps.append(obj)
     for term_map in term_maps:
         for reference in term_map.references:
-            if reference not in header:
+            if reference not in known:
                 raise MappingError(
                     f"term '{term_map.value}' refers to column '{reference}', which "
                     f"{triples_map.source.path.name} does not have",
-                    where=f"{mapping_path}: triples map {triples_map.name}",
-                    hint=f"columns are: {', '.join(sorted(header))}",
+                    where=f"{mapping.path}: triples map {triples_map.name}",
+                    hint=f"columns are: {', '.join(sorted(known))}",
                 )

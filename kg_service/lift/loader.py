@@ -15,18 +15,21 @@ from rdflib.term import Node
 from kg_service.errors import MappingError
 from kg_service.lift import vocabulary as v
 from kg_service.lift.model import (
+    JoinCondition,
     LogicalSource,
     Mapping,
     PredicateObjectMap,
+    RefObjectMap,
     TermMap,
     TermType,
     TriplesMap,
     ValueKind,
 )
+from kg_service.lift.terms import LANGUAGE_TAG
 
 YARRRML_SUFFIXES = (".yml", ".yaml")
 RML_SUFFIXES = (".rml.ttl", ".ttl")
-_TEMPLATE_REFERENCE = re.compile(r"(?<!\\)\{([^{}]*)\}")
+_TEMPLATE_REFERENCE = re.compile(r"(?<!\\)\{((?:[^{}\\]|\\.)*)\}")
 
 
 def is_mapping_file(path: Path) -> bool:
@@ -105,27 +108,41 @@ class _Reader:
     def triples_map(self, node: Node) -> TriplesMap:
         name = _label(node)
         source = self._logical_source(node, name)
+        if len(self._values(node, "subjectMap")) + len(self._values(node, "subject")) > 1:
+            raise self._fail("more than one subject map", name)
         subject_node = self._value(node, "subjectMap")
         constant_subject = self._value(node, "subject")
         if subject_node is None and constant_subject is None:
             raise self._fail("no subject map", name)
-        subject = (self._term_map(subject_node, name, TermType.IRI, "subject map") if subject_node is not None
-                   else _constant(constant_subject, name, self.path))  # type: ignore[arg-type]
-        classes = tuple(str(cls) for cls in self._values(subject_node, "class")) if subject_node else ()
-        return TriplesMap(name=name, source=source, subject=subject, classes=classes,
+        if subject_node is not None:
+            subject = self._term_map(subject_node, name, TermType.IRI, "subject map")
+            classes = tuple(str(cls) for cls in self._values(subject_node, "class"))
+            graphs = self._graph_maps(subject_node, name)
+        else:
+            subject, classes, graphs = self._constant(constant_subject, name), (), ()  # type: ignore[arg-type]
+        if subject.term_type is TermType.LITERAL:
+            raise self._fail("a subject cannot be a literal", name)
+        base = self._value(node, "baseIRI")
+        return TriplesMap(name=name, source=source, subject=subject, classes=classes, graphs=graphs,
                           predicate_objects=tuple(self._predicate_object_map(pom, name)
-                                                  for pom in self._values(node, "predicateObjectMap")))
+                                                  for pom in self._values(node, "predicateObjectMap")),
+                          base_iri=str(base) if base is not None else None)
 
     def _logical_source(self, node: Node, name: str) -> LogicalSource:
         source_node = self._value(node, "logicalSource")
         if source_node is None:
             raise self._fail("no logical source", name)
         formulation = self._value(source_node, "referenceFormulation")
-        if formulation is not None and formulation not in v.CSV_FORMULATIONS:
-            raise self._fail(f"reference formulation {formulation} is not supported yet (CSV only)", name)
+        if formulation is None or formulation in v.CSV_FORMULATIONS:
+            kind = "csv"
+        elif formulation in v.JSON_FORMULATIONS:
+            kind = "json"
+        else:
+            raise self._fail(f"reference formulation {formulation} is not supported yet (CSV and JSONPath are)", name)
+        iterator = self._value(source_node, "iterator")
         source = self._value(source_node, "source")
         delimiter, encoding = ",", "utf-8-sig"
-        if isinstance(source, BNode | URIRef):  # a csvw:Table with its dialect
+        if isinstance(source, BNode | URIRef):  # a csvw:Table with its dialect, or an RML-IO source
             dialect = self.graph.value(source, v.CSVW.dialect)
             if dialect is not None:
                 delimiter = str(self.graph.value(dialect, v.CSVW.delimiter) or delimiter)
@@ -134,26 +151,73 @@ class _Reader:
         if not isinstance(source, Literal):
             raise self._fail("the logical source names no file", name)
         path = Path(str(source))
-        return LogicalSource(path=path if path.is_absolute() else self.path.parent / path,
-                             formulation="csv", delimiter=delimiter, encoding=encoding)
+        return LogicalSource(path=path if path.is_absolute() else self.path.parent / path, formulation=kind,
+                             iterator=str(iterator) if iterator is not None else None,
+                             delimiter=delimiter, encoding=encoding)
+
+    def _graph_maps(self, node: Node, name: str) -> tuple[TermMap, ...]:
+        graphs = [self._term_map(g, name, TermType.IRI, "graph map") for g in self._values(node, "graphMap")]
+        graphs += [self._constant(g, name) for g in self._values(node, "graph")]
+        for graph in graphs:
+            if graph.term_type is TermType.LITERAL:
+                raise self._fail("a graph map must make IRIs, not literals", name)
+        return tuple(graphs)
 
     def _predicate_object_map(self, node: Node, name: str) -> PredicateObjectMap:
         predicates = [self._term_map(p, name, TermType.IRI, "predicate map")
                       for p in self._values(node, "predicateMap")]
-        predicates += [_constant(p, name, self.path) for p in self._values(node, "predicate")]
-        objects = [self._term_map(o, name, TermType.LITERAL, "object map") for o in self._values(node, "objectMap")]
-        objects += [_constant(o, name, self.path) for o in self._values(node, "object")]
+        predicates += [self._constant(p, name) for p in self._values(node, "predicate")]
+        objects: list[TermMap | RefObjectMap] = [self._object_map(o, name) for o in self._values(node, "objectMap")]
+        objects += [self._constant(o, name) for o in self._values(node, "object")]
         if not predicates or not objects:
             raise self._fail("a predicate-object map needs at least one predicate and one object", name)
-        return PredicateObjectMap(predicates=tuple(predicates), objects=tuple(objects))
+        if any(p.term_type not in (TermType.IRI, TermType.URI, TermType.UNSAFE_IRI) for p in predicates):
+            raise self._fail("a predicate must be an IRI", name)
+        return PredicateObjectMap(predicates=tuple(predicates), objects=tuple(objects),
+                                  graphs=self._graph_maps(node, name))
+
+    def _object_map(self, node: Node, name: str) -> TermMap | RefObjectMap:
+        parent = self._value(node, "parentTriplesMap")
+        if parent is None:
+            return self._term_map(node, name, TermType.LITERAL, "object map")
+        joins = []
+        for condition in self._values(node, "joinCondition"):
+            child = self._join_side(condition, "child", name)
+            parent_side = self._join_side(condition, "parent", name)
+            joins.append(JoinCondition(child=child, parent=parent_side))
+        return RefObjectMap(parent=_label(parent), joins=tuple(joins))
+
+    def _join_side(self, condition: Node, side: str, name: str) -> TermMap:
+        reference = self._value(condition, side)
+        if reference is not None:
+            return TermMap(ValueKind.REFERENCE, str(reference), TermType.LITERAL, references=(str(reference),))
+        term_map = self._value(condition, f"{side}Map")
+        if term_map is None:
+            raise self._fail(f"a join condition has no {side}", name)
+        return self._term_map(term_map, name, TermType.LITERAL, f"{side} map")
+
+    def _constant(self, node: Node, name: str) -> TermMap:
+        if isinstance(node, URIRef):
+            return TermMap(ValueKind.CONSTANT, f"<{node}>", TermType.IRI)
+        if isinstance(node, Literal):
+            return TermMap(ValueKind.CONSTANT, node.n3(), TermType.LITERAL)
+        raise self._fail(f"a constant must be an IRI or a literal, not {node!r}", name)
 
     def _term_map(self, node: Node, name: str, default_type: TermType, role: str) -> TermMap:
+        if not isinstance(node, URIRef | BNode):
+            raise self._fail(f"the {role} is not a term map", name)
         language = self._value(node, "language")
         datatype = self._value(node, "datatype")
+        language_map = self._value(node, "languageMap")
+        datatype_map = self._value(node, "datatypeMap")
         term_type = _term_type(self._value(node, "termType"))
         constant = self._value(node, "constant")
         if constant is not None:
-            return _constant(constant, name, self.path)
+            made = self._constant(constant, name)
+            if term_type is not None and term_type is not made.term_type and not (
+                    made.term_type is TermType.IRI and term_type in (TermType.URI, TermType.UNSAFE_IRI)):
+                raise self._fail(f"the {role}'s constant {constant.n3()} is not of its term type", name)
+            return made
         reference, template = self._value(node, "reference"), self._value(node, "template")
         if reference is not None:
             kind, text, references = ValueKind.REFERENCE, str(reference), (str(reference),)
@@ -161,15 +225,45 @@ class _Reader:
             implied = TermType.LITERAL if role == "object map" else default_type
         elif template is not None:
             kind, text = ValueKind.TEMPLATE, str(template)
+            if not _balanced(text):
+                raise self._fail(f"the {role}'s template '{text}' has unbalanced braces", name)
             references = tuple(_TEMPLATE_REFERENCE.findall(text))
-            implied = TermType.IRI
+            implied = TermType.LITERAL if role in ("child map", "parent map", "language map") else TermType.IRI
+        elif term_type is TermType.BLANK_NODE:
+            return TermMap(kind=ValueKind.GENERATED, value="", term_type=TermType.BLANK_NODE)
         else:
             raise self._fail(f"the {role} has no constant, reference or template", name)
-        if language is not None or datatype is not None:
+        if any(x is not None for x in (language, datatype, language_map, datatype_map)):
+            if term_type not in (None, TermType.LITERAL):
+                raise self._fail(f"the {role} has a language or datatype but is not a literal", name)
             implied = TermType.LITERAL
+        if language is not None and not LANGUAGE_TAG.match(str(language)):
+            raise self._fail(f"'{language}' is not a valid language tag", name)
         return TermMap(kind=kind, value=text, term_type=term_type or implied,
                        language=str(language) if language else None,
-                       datatype=str(datatype) if datatype else None, references=references)
+                       datatype=str(datatype) if datatype else None, references=references,
+                       language_map=self._term_map(language_map, name, TermType.LITERAL, "language map")
+                       if language_map is not None else None,
+                       datatype_map=self._term_map(datatype_map, name, TermType.IRI, "datatype map")
+                       if datatype_map is not None else None)
+
+
+def _balanced(template: str) -> bool:
+    depth, escaped = 0, False
+    for char in template:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == "{":
+            depth += 1
+            if depth > 1:
+                return False
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
 
 
 def _term_type(node: Node | None) -> TermType | None:
@@ -177,17 +271,13 @@ def _term_type(node: Node | None) -> TermType | None:
         return None
     if node in v.IRI_TERM_TYPES:
         return TermType.IRI
+    if node in v.URI_TERM_TYPES:
+        return TermType.URI
+    if node in v.UNSAFE_IRI_TERM_TYPES:
+        return TermType.UNSAFE_IRI
     if node in v.BLANK_NODE_TERM_TYPES:
         return TermType.BLANK_NODE
     return TermType.LITERAL
-
-
-def _constant(node: Node, name: str, path: Path) -> TermMap:
-    if isinstance(node, URIRef):
-        return TermMap(ValueKind.CONSTANT, f"<{node}>", TermType.IRI)
-    if isinstance(node, Literal):
-        return TermMap(ValueKind.CONSTANT, node.n3(), TermType.LITERAL)
-    raise MappingError(f"a constant must be an IRI or a literal, not {node!r}", where=f"{path}: triples map {name}")
 
 
 def _label(node: Node) -> str:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 
 class TermType(Enum):
-    IRI = "iri"
+    IRI = "iri"  # template values IRI-safe: non-ASCII characters stay (RFC 3987 iunreserved)
+    URI = "uri"  # template values URI-safe: non-ASCII characters are %-encoded too
+    UNSAFE_IRI = "unsafe iri"  # an IRI whose template values are not percent-encoded
     BLANK_NODE = "blank node"
     LITERAL = "literal"
 
@@ -20,6 +22,7 @@ class ValueKind(Enum):
     CONSTANT = "constant"
     REFERENCE = "reference"
     TEMPLATE = "template"
+    GENERATED = "generated"  # a fresh blank node per record: a blank-node term map with no value
 
 
 @dataclass(frozen=True)
@@ -27,17 +30,41 @@ class TermMap:
     """How one RDF term is made from a record (https://w3id.org/rml/core/spec#term-map)."""
 
     kind: ValueKind
-    value: str  # the constant (N-Triples form for constants), reference name or template text
+    value: str  # the constant (N-Triples form for constants), reference or template text
     term_type: TermType
     language: str | None = None
     datatype: str | None = None
     references: tuple[str, ...] = ()  # every record field the term reads
+    language_map: TermMap | None = None
+    datatype_map: TermMap | None = None
+
+    @property
+    def is_default_graph(self) -> bool:
+        return self.kind is ValueKind.CONSTANT and self.value in DEFAULT_GRAPHS
+
+
+DEFAULT_GRAPHS = {"<http://w3id.org/rml/defaultGraph>", "<http://www.w3.org/ns/r2rml#defaultGraph>"}
+
+
+@dataclass(frozen=True)
+class JoinCondition:
+    child: TermMap
+    parent: TermMap
+
+
+@dataclass(frozen=True)
+class RefObjectMap:
+    """An object that is the subject of another triples map (https://w3id.org/rml/core/spec#ref-object-map)."""
+
+    parent: str  # the name of the parent triples map
+    joins: tuple[JoinCondition, ...] = ()
 
 
 @dataclass(frozen=True)
 class PredicateObjectMap:
     predicates: tuple[TermMap, ...]
-    objects: tuple[TermMap, ...]
+    objects: tuple[TermMap | RefObjectMap, ...]
+    graphs: tuple[TermMap, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -45,21 +72,30 @@ class LogicalSource:
     """Where records come from (https://w3id.org/rml/io/spec)."""
 
     path: Path
-    formulation: str  # "csv" for now; the mappings issue adds json, xml, geojson, sql, xlsx
+    formulation: str  # "csv" or "json"; the mappings issue adds xml, geojson, sql, xlsx
+    iterator: str | None = None
     delimiter: str = ","
     encoding: str = "utf-8-sig"
 
 
 @dataclass(frozen=True)
 class TriplesMap:
-    name: str  # the triples map's IRI or blank-node label, for error messages
+    name: str  # the triples map's IRI or blank-node label, for error messages and joins
     source: LogicalSource
     subject: TermMap
     classes: tuple[str, ...] = ()
     predicate_objects: tuple[PredicateObjectMap, ...] = ()
+    graphs: tuple[TermMap, ...] = ()
+    base_iri: str | None = None
 
 
 @dataclass(frozen=True)
 class Mapping:
     path: Path
     triples_maps: tuple[TriplesMap, ...] = field(default_factory=tuple)
+
+    def triples_map(self, name: str) -> TriplesMap:
+        for triples_map in self.triples_maps:
+            if triples_map.name == name:
+                return triples_map
+        raise KeyError(name)

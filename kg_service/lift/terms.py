@@ -1,81 +1,151 @@
-"""Term generation: one RDF term, in N-Triples syntax, from a term map and a record.
+"""Term generation: the RDF terms, in N-Triples syntax, a term map makes from one record.
 
-https://w3id.org/rml/core/spec#term-map. Empty or missing values produce no term (and so no
-triple), as NULL does in R2RML.
+https://w3id.org/rml/core/spec#term-map. A reference may give several values (a JSON array), so a
+term map makes a list of terms; a template makes one per combination of its references' values.
+Missing values make no term (and so no triple), as NULL does in R2RML.
 """
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
+import uuid
 from hashlib import blake2b
 
 from kg_service.errors import RecordError
 from kg_service.lift.model import TermMap, TermType, ValueKind
-from kg_service.lift.sources import Record
+from kg_service.lift.sources import Record, Scalar
 
+XSD = "http://www.w3.org/2001/XMLSchema#"
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 _FORBIDDEN_IN_IRI = re.compile(r'[\x00-\x20<>"{}|^`\\]')
-_TEMPLATE_PART = re.compile(r"(?<!\\)\{([^{}]*)\}")
-# RFC 3987 iunreserved: letters, digits, -._~ and non-ASCII characters stay as they are in IRIs.
+TEMPLATE_PART = re.compile(r"(?<!\\)\{((?:[^{}\\]|\\.)*)\}")
+# Characters a template value keeps: unreserved ASCII for URIs, plus non-ASCII (iunreserved) for IRIs.
+_URI_SAFE = re.compile(r"[A-Za-z0-9\-._~]")
 _IRI_SAFE = re.compile(r"[A-Za-z0-9\-._~]|[^\x00-\x7f]")
 _LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+LANGUAGE_TAG = re.compile(r"^(?:[A-Za-z]{2,8}|[xXiI])(?:-[A-Za-z0-9]{1,8})*$")  # BCP 47, loosely
 
 
-def make_term(term_map: TermMap, record: Record, base_iri: str) -> str | None:
-    """The term's N-Triples text, or None when a value it needs is missing."""
+def lexical(value: Scalar) -> str:
+    """A value's lexical form: JSON true is "true", 10.0 is "10.0"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _natural_datatype(value: Scalar) -> str | None:
+    """https://w3id.org/rml/core/spec#natural-mapping: typed source values keep their type."""
+    if isinstance(value, bool):
+        return f"{XSD}boolean"
+    if isinstance(value, int):
+        return f"{XSD}integer"
+    if isinstance(value, float):
+        return f"{XSD}double"
+    return None
+
+
+def make_terms(term_map: TermMap, record: Record, base_iri: str) -> list[str]:
+    """The N-Triples text of every term ``term_map`` makes from ``record``."""
     if term_map.kind is ValueKind.CONSTANT:
-        return term_map.value
+        return [term_map.value]
+    if term_map.kind is ValueKind.GENERATED:
+        return [f"_:b{uuid.uuid4().hex}"]
     if term_map.kind is ValueKind.REFERENCE:
-        value = record.get(term_map.value)
-        if not value:
-            return None
-        if term_map.term_type is TermType.IRI:
-            return _iri(value, base_iri)
+        values: list[Scalar] = record.get(term_map.value)
     else:
-        filled = _fill_template(term_map.value, record, iri_safe=term_map.term_type is TermType.IRI)
-        if filled is None:
-            return None
-        value = filled
-        if term_map.term_type is TermType.IRI:
-            return _iri(value, base_iri)
+        values = [*_fill_template(term_map, record)]
+    return [term for value in values if (term := _term(term_map, value, record, base_iri)) is not None]
+
+
+def _term(term_map: TermMap, value: Scalar, record: Record, base_iri: str) -> str | None:
+    if term_map.term_type in (TermType.IRI, TermType.URI):
+        return _iri(lexical(value), base_iri)
+    if term_map.term_type is TermType.UNSAFE_IRI:  # the mapping asked for no checks
+        text = lexical(value)
+        return f"<{text if _ABSOLUTE_IRI.match(text) else base_iri + text}>"
+
     if term_map.term_type is TermType.BLANK_NODE:
-        return f"_:b{blake2b(value.encode(), digest_size=12).hexdigest()}"
-    return _literal(value, term_map.language, term_map.datatype)
+        return f"_:b{blake2b(lexical(value).encode(), digest_size=12).hexdigest()}"
+    language = term_map.language
+    if term_map.language_map is not None:
+        languages = make_terms(term_map.language_map, record, base_iri)
+        if not languages:
+            return None
+        language = lexical_of(languages[0])
+        if not LANGUAGE_TAG.match(language):
+            raise RecordError(f"'{language}' is not a language tag")
+    datatype = term_map.datatype
+    if term_map.datatype_map is not None:
+        datatypes = make_terms(term_map.datatype_map, record, base_iri)
+        if not datatypes:
+            return None
+        datatype = datatypes[0].strip("<>")
+    if language is None and datatype is None and term_map.kind is ValueKind.REFERENCE:
+        datatype = _natural_datatype(value)
+    return literal(lexical(value) if not isinstance(value, float) else _double(value), language, datatype)
 
 
-def _fill_template(template: str, record: Record, *, iri_safe: bool) -> str | None:
-    missing = False
-
-    def substitute(match: re.Match[str]) -> str:
-        nonlocal missing
-        value = record.get(match.group(1))
-        if not value:
-            missing = True
-            return ""
-        return _percent_encode(value) if iri_safe else value
-
-    filled = _TEMPLATE_PART.sub(substitute, template)
-    return None if missing else filled.replace("\\{", "{").replace("\\}", "}")
+def _double(value: float) -> str:
+    """The canonical xsd:double form (one digit before the point, an exponent: 1.5E1)."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "INF" if value > 0 else "-INF"
+    mantissa, exponent = f"{value:.15E}".split("E")
+    digits = mantissa.rstrip("0")
+    return f"{digits}0E{int(exponent)}" if digits.endswith(".") else f"{digits}E{int(exponent)}"
 
 
-def _percent_encode(value: str) -> str:
-    return "".join(char if _IRI_SAFE.fullmatch(char) else "".join(f"%{byte:02X}" for byte in char.encode())
+def _fill_template(term_map: TermMap, record: Record) -> list[str]:
+    """Every filling of the template: one per combination of its references' values."""
+    parts = TEMPLATE_PART.split(term_map.value)  # literal text at even, references at odd positions
+    safe = {TermType.IRI: _IRI_SAFE, TermType.URI: _URI_SAFE}.get(term_map.term_type)
+    choices: list[list[str]] = []
+    for index, part in enumerate(parts):
+        if index % 2 == 0:
+            choices.append([_unescape(part)])
+            continue
+        values = [lexical(value) for value in record.get(_unescape(part))]
+        if not values:
+            return []
+        choices.append([_percent_encode(v, safe) if safe else v for v in values])
+    return ["".join(combination) for combination in itertools.product(*choices)]
+
+
+def _unescape(text: str) -> str:
+    return re.sub(r"\\([{}\\])", r"\1", text)
+
+
+def _percent_encode(value: str, safe: re.Pattern[str]) -> str:
+    return "".join(char if safe.fullmatch(char) else "".join(f"%{byte:02X}" for byte in char.encode())
                    for char in value)
 
 
 def _iri(value: str, base_iri: str) -> str:
     iri = value if _ABSOLUTE_IRI.match(value) else base_iri + value
     bad = _FORBIDDEN_IN_IRI.search(iri)
-    if bad:
-        raise RecordError(f"cannot make an IRI from {value!r}: it contains {bad.group()!r}",
+    if bad or not _ABSOLUTE_IRI.match(iri):
+        raise RecordError(f"cannot make an IRI from {value!r}" + (f": it contains {bad.group()!r}" if bad else ""),
                           hint="clean the value or use a template, which percent-encodes it")
     return f"<{iri}>"
 
 
-def _literal(value: str, language: str | None, datatype: str | None) -> str:
+def lexical_of(term: str) -> str:
+    """The lexical value of a term in N-Triples syntax: an IRI's text, a literal's string."""
+    if term.startswith("<"):
+        return term[1:-1]
+    if term.startswith('"'):
+        body = term[1:term.rindex('"')]
+        return re.sub(r'\\(["\\nr])', lambda m: {"n": "\n", "r": "\r"}.get(m.group(1), m.group(1)), body)
+    return term
+
+
+def literal(value: str, language: str | None, datatype: str | None) -> str:
     text = f'"{value.translate(_LITERAL_ESCAPES)}"'
     if language:
         return f"{text}@{language}"
-    if datatype and datatype != "http://www.w3.org/2001/XMLSchema#string":
+    if datatype:
         return f"{text}^^<{datatype}>"
     return text

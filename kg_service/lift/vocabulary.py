@@ -22,7 +22,10 @@ def candidates(local_name: str) -> tuple[URIRef, ...]:
 
 
 TRIPLES_MAP_CLASSES = candidates("TriplesMap")
-IRI_TERM_TYPES = {RML.IRI, RR.IRI, RML.UnsafeIRI}
+IRI_TERM_TYPES = {RML.IRI, RR.IRI}
+URI_TERM_TYPES = {RML.URI}
+UNSAFE_IRI_TERM_TYPES = {RML.UnsafeIRI}
 BLANK_NODE_TERM_TYPES = {RML.BlankNode, RR.BlankNode}
 LITERAL_TERM_TYPES = {RML.Literal, RR.Literal}
 CSV_FORMULATIONS = {QL.CSV, RML.CSV}
+JSON_FORMULATIONS = {QL.JSONPath, RML.JSONPath}

@@ -9,7 +9,8 @@ import pytest
 from kg_service.errors import MappingError, RecordError
 from kg_service.lift import lift, load_mapping
 from kg_service.lift.model import TermMap, TermType, ValueKind
-from kg_service.lift.terms import make_term
+from kg_service.lift.sources import CsvRecord
+from kg_service.lift.terms import make_terms
 
 BASE = "https://city.example/id/"
 
@@ -19,29 +20,30 @@ def _template(text: str, term_type: TermType = TermType.IRI) -> TermMap:
 
 
 def test_templates_percent_encode_values_but_keep_chinese() -> None:
-    term = make_term(_template("school/{name}"), {"name": "清河 一中/东校区"}, BASE)
-    assert term == "<https://city.example/id/school/清河%20一中%2F东校区>"
+    terms = make_terms(_template("school/{name}"), CsvRecord({"name": "清河 一中/东校区"}), BASE)
+    assert terms == ["<https://city.example/id/school/清河%20一中%2F东校区>"]
 
 
 def test_absolute_templates_are_not_rebased() -> None:
-    assert make_term(_template("http://other.example/{id}"), {"id": "7"}, BASE) == "<http://other.example/7>"
+    assert make_terms(_template("http://other.example/{id}"), CsvRecord({"id": "7"}), BASE) == [
+        "<http://other.example/7>"]
 
 
 def test_a_missing_or_empty_value_makes_no_term() -> None:
-    assert make_term(_template("x/{id}"), {"id": ""}, BASE) is None
-    assert make_term(TermMap(ValueKind.REFERENCE, "beds", TermType.LITERAL), {}, BASE) is None
+    assert make_terms(_template("x/{id}"), CsvRecord({"id": ""}), BASE) == []
+    assert make_terms(TermMap(ValueKind.REFERENCE, "beds", TermType.LITERAL), CsvRecord({}), BASE) == []
 
 
 def test_literals_are_escaped_and_typed() -> None:
     reference = TermMap(ValueKind.REFERENCE, "note", TermType.LITERAL, language="zh")
-    assert make_term(reference, {"note": 'say "hi"\nnow'}, BASE) == '"say \\"hi\\"\\nnow"@zh'
+    assert make_terms(reference, CsvRecord({"note": 'say "hi"\nnow'}), BASE) == ['"say \\"hi\\"\\nnow"@zh']
     typed = TermMap(ValueKind.REFERENCE, "n", TermType.LITERAL, datatype="http://www.w3.org/2001/XMLSchema#integer")
-    assert make_term(typed, {"n": "12"}, BASE) == '"12"^^<http://www.w3.org/2001/XMLSchema#integer>'
+    assert make_terms(typed, CsvRecord({"n": "12"}), BASE) == ['"12"^^<http://www.w3.org/2001/XMLSchema#integer>']
 
 
 def test_a_reference_that_cannot_be_an_iri_is_a_record_error() -> None:
     with pytest.raises(RecordError, match="cannot make an IRI"):
-        make_term(TermMap(ValueKind.REFERENCE, "id", TermType.IRI), {"id": "has space"}, BASE)
+        make_terms(TermMap(ValueKind.REFERENCE, "id", TermType.IRI), CsvRecord({"id": "has space"}), BASE)
 
 
 RML_CORE = """
@@ -121,3 +123,36 @@ def test_malformed_yarrrml_is_named(tmp_path: Path) -> None:
     (tmp_path / "m.yml").write_text("mappings: [unclosed", encoding="utf-8")
     with pytest.raises(MappingError, match="not valid YAML"):
         load_mapping(tmp_path / "m.yml")
+
+
+def test_unsafe_iris_keep_values_as_they_are_and_uris_encode_non_ascii() -> None:
+    record = CsvRecord({"name": "Zoë Krüger"})
+    unsafe = make_terms(_template("http://example.com/{name}", TermType.UNSAFE_IRI), record, BASE)
+    uri = make_terms(_template("http://example.com/{name}", TermType.URI), record, BASE)
+    iri = make_terms(_template("http://example.com/{name}", TermType.IRI), record, BASE)
+    assert unsafe == ["<http://example.com/Zoë Krüger>"]
+    assert uri == ["<http://example.com/Zo%C3%AB%20Kr%C3%BCger>"]
+    assert iri == ["<http://example.com/Zoë%20Krüger>"]
+
+
+def test_json_sources_iterate_and_give_natural_datatypes(tmp_path: Path) -> None:
+    (tmp_path / "h.json").write_text('{"items": [{"code": "H1", "beds": 300, "public": true, "wards": ["a", "b"]}]}',
+                                     encoding="utf-8")
+    (tmp_path / "m.ttl").write_text("""
+@prefix rml: <http://w3id.org/rml/> .
+@prefix ex: <http://example.org/> .
+<#H> rml:logicalSource [ rml:source "h.json" ; rml:referenceFormulation rml:JSONPath ;
+                         rml:iterator "$.items[*]" ] ;
+  rml:subjectMap [ rml:template "hospital/{$.code}" ] ;
+  rml:predicateObjectMap [ rml:predicate ex:beds ; rml:objectMap [ rml:reference "$.beds" ] ] ,
+                         [ rml:predicate ex:public ; rml:objectMap [ rml:reference "$.public" ] ] ,
+                         [ rml:predicate ex:ward ; rml:objectMap [ rml:reference "$.wards[*]" ] ] .
+""", encoding="utf-8")
+    (record,) = list(lift(load_mapping(tmp_path / "m.ttl"), BASE))
+    subject = "<https://city.example/id/hospital/H1>"
+    assert sorted(record.triples) == sorted([
+        f'{subject} <http://example.org/beds> "300"^^<http://www.w3.org/2001/XMLSchema#integer> .',
+        f'{subject} <http://example.org/public> "true"^^<http://www.w3.org/2001/XMLSchema#boolean> .',
+        f'{subject} <http://example.org/ward> "a" .',
+        f'{subject} <http://example.org/ward> "b" .',
+    ])

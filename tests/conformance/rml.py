@@ -1,0 +1,72 @@
+"""Running one RML conformance case through the engine and comparing its output per named graph."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset, Graph
+from rdflib.compare import isomorphic
+
+from kg_service.errors import CityKGError
+from kg_service.lift import lift, load_mapping
+
+SUITES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    folder: Path
+    mapping: Path
+    expected: Path | None
+    expects_error: bool
+    base_iri: str
+
+
+def read_cases(metadata: Path) -> list[Case]:
+    """The cases a suite's metadata.csv lists (one folder per case beside it)."""
+    cases = []
+    with metadata.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            folder = metadata.parent / row["ID"]
+            expected = folder / row["output1"] if row.get("output1") else None
+            cases.append(Case(id=row["ID"], folder=folder, mapping=folder / row["mapping"], expected=expected,
+                              expects_error=row["error"].strip().lower() == "true",
+                              base_iri=row.get("base_iri") or "http://example.com/base/"))
+    return cases
+
+
+def _graphs(dataset: Dataset) -> dict[str, Graph]:
+    graphs = {}
+    for graph in dataset.graphs():
+        if len(graph):
+            graphs[str(graph.identifier)] = graph
+    return graphs
+
+
+def run_case(case: Case) -> str | None:
+    """None when the engine's behaviour matches the case, else what differs."""
+    try:
+        records = list(lift(load_mapping(case.mapping), case.base_iri))
+    except CityKGError as error:
+        return None if case.expects_error else f"unexpected error: {error}"
+    errors = [r.error for r in records if r.error]
+    if case.expects_error:
+        return None if errors else "expected an error, got output"
+    if errors:
+        return f"unexpected record error: {errors[0]}"
+    produced = Dataset()
+    text = "\n".join([*(t for r in records for t in r.triples), *(q for r in records for q in r.quads)])
+    produced.parse(data=text, format="nquads")
+    expected = Dataset()
+    if case.expected is not None and case.expected.is_file():
+        expected.parse(case.expected, format="nquads")
+    mine, theirs = _graphs(produced), _graphs(expected)
+    if set(mine) != set(theirs):
+        return f"graphs differ: produced {sorted(mine)}, expected {sorted(theirs)}"
+    for name, graph in theirs.items():
+        if not isomorphic(graph, mine[name]):
+            return f"graph {name} differs: {len(mine[name])} triples produced, {len(graph)} expected"
+    return None
