@@ -137,8 +137,11 @@ class _Reader:
             kind = "csv"
         elif formulation in v.JSON_FORMULATIONS:
             kind = "json"
+        elif formulation in v.XML_FORMULATIONS:
+            kind = "xml"
         else:
-            raise self._fail(f"reference formulation {formulation} is not supported yet (CSV and JSONPath are)", name)
+            raise self._fail(f"reference formulation {formulation} is not supported yet "
+                             "(CSV, JSONPath and XPath are)", name)
         iterator = self._value(source_node, "iterator")
         source = self._value(source_node, "source")
         delimiter, encoding = ",", "utf-8-sig"
@@ -240,6 +243,8 @@ class _Reader:
         if language is not None and not LANGUAGE_TAG.match(str(language)):
             raise self._fail(f"'{language}' is not a valid language tag", name)
         return TermMap(kind=kind, value=text, term_type=term_type or implied,
+                       # RML-Core term maps keep JSON's types; legacy ones make plain literals
+                       natural_datatypes=any(str(p).startswith(str(v.RML)) for p in self.graph.predicates(node)),
                        language=str(language) if language else None,
                        datatype=str(datatype) if datatype else None, references=references,
                        language_map=self._term_map(language_map, name, TermType.LITERAL, "language map")

