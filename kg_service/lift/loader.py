@@ -133,6 +133,12 @@ class _Reader:
         if source_node is None:
             raise self._fail("no logical source", name)
         formulation = self._value(source_node, "referenceFormulation")
+        namespaces: tuple[tuple[str, str], ...] = ()
+        if isinstance(formulation, BNode):  # a described formulation, e.g. XPath with namespaces
+            namespaces = tuple((str(self._value(ns, "namespacePrefix")), str(self._value(ns, "namespaceURL")))
+                               for ns in self._values(formulation, "namespace"))
+            formulation = v.RML.XPath if (formulation, RDF.type, v.RML.XPathReferenceFormulation) in self.graph \
+                else formulation
         if formulation is None or formulation in v.CSV_FORMULATIONS:
             kind = "csv"
         elif formulation in v.JSON_FORMULATIONS:
@@ -144,19 +150,31 @@ class _Reader:
                              "(CSV, JSONPath and XPath are)", name)
         iterator = self._value(source_node, "iterator")
         source = self._value(source_node, "source")
-        delimiter, encoding = ",", "utf-8-sig"
+        delimiter, encoding, compression = ",", "utf-8-sig", None
+        nulls: frozenset[str] | None = None
         if isinstance(source, BNode | URIRef):  # a csvw:Table with its dialect, or an RML-IO source
             dialect = self.graph.value(source, v.CSVW.dialect)
             if dialect is not None:
                 delimiter = str(self.graph.value(dialect, v.CSVW.delimiter) or delimiter)
                 encoding = str(self.graph.value(dialect, v.CSVW.encoding) or encoding)
+            declared_encoding = self.graph.value(source, v.RML.encoding)
+            if declared_encoding is not None:
+                encoding = v.ENCODINGS.get(URIRef(str(declared_encoding)), str(declared_encoding).rsplit("/", 1)[-1])
+            declared_compression = self.graph.value(source, v.RML.compression)
+            if declared_compression is not None:
+                if URIRef(str(declared_compression)) not in v.COMPRESSIONS:
+                    raise self._fail(f"unknown compression {declared_compression}", name)
+                compression = v.COMPRESSIONS[URIRef(str(declared_compression))]
+            if any(str(p).startswith(str(v.RML)) for p in self.graph.predicates(source)):
+                # RML-IO: only the declared rml:null values are NULL (an empty cell is a value)
+                nulls = frozenset(str(n) for n in self.graph.objects(source, v.RML.null))
             source = self.graph.value(source, v.CSVW.url) or self._value(source, "path")
         if not isinstance(source, Literal):
             raise self._fail("the logical source names no file", name)
         path = Path(str(source))
         return LogicalSource(path=path if path.is_absolute() else self.path.parent / path, formulation=kind,
-                             iterator=str(iterator) if iterator is not None else None,
-                             delimiter=delimiter, encoding=encoding)
+                             iterator=str(iterator) if iterator is not None else None, delimiter=delimiter,
+                             encoding=encoding, compression=compression, nulls=nulls, namespaces=namespaces)
 
     def _graph_maps(self, node: Node, name: str) -> tuple[TermMap, ...]:
         graphs = [self._term_map(g, name, TermType.IRI, "graph map") for g in self._values(node, "graphMap")]

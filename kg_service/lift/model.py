@@ -77,6 +77,9 @@ class LogicalSource:
     iterator: str | None = None
     delimiter: str = ","
     encoding: str = "utf-8-sig"
+    compression: str | None = None  # "gzip", "zip", "targz" or "tarxz"
+    nulls: frozenset[str] | None = None  # values read as NULL; None: an empty CSV cell (legacy RML)
+    namespaces: tuple[tuple[str, str], ...] = ()  # XPath prefixes
 
 
 @dataclass(frozen=True)

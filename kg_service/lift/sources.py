@@ -7,11 +7,16 @@ iterators are RFC 9535 JSONPath) and XML (XPath 1.0). GeoJSON, Excel and SQL com
 from __future__ import annotations
 
 import csv
+import gzip
+import io
 import json
+import tarfile
+import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Protocol
+from typing import IO, Any, Protocol, cast
 
 import jsonpath_rfc9535 as jsonpath
 from lxml import etree
@@ -33,10 +38,16 @@ class Record(Protocol):
 @dataclass(frozen=True)
 class CsvRecord:
     values: dict[str, str]
+    nulls: frozenset[str] | None = None  # None: an empty cell is NULL
+    problem: str | None = None  # a malformed row: every reference to it fails
 
     def get(self, reference: str) -> list[Scalar]:
+        if self.problem:
+            raise RecordError(self.problem)
         value = self.values.get(reference)
-        return [value] if value else []  # an empty cell is NULL
+        if value is None or (value in self.nulls if self.nulls is not None else value == ""):
+            return []
+        return [value]
 
     def raw(self) -> dict[str, str]:
         return self.values
@@ -84,9 +95,11 @@ class XmlRecord:
     element: Any
     location: str
 
+    namespaces: dict[str, str] | None = None
+
     def get(self, reference: str) -> list[Scalar]:
         try:
-            found = self.element.xpath(reference)
+            found = self.element.xpath(reference, namespaces=self.namespaces)
         except etree.XPathError as error:
             raise MappingError(f"invalid XPath '{reference}': {error}") from error
         if not isinstance(found, list):
@@ -113,37 +126,33 @@ def iter_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
 
 def _xml_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
     try:
-        tree = etree.parse(str(source.path), etree.XMLParser(resolve_entities=False, no_network=True))
+        with _open_binary(source) as handle:
+            tree = etree.parse(handle, etree.XMLParser(resolve_entities=False, no_network=True))
     except OSError as error:
         raise SourceError(f"cannot open the source: {error}", where=str(source.path)) from error
     except etree.XMLSyntaxError as error:
         raise SourceError(f"not well-formed XML: {error}", where=str(source.path)) from error
     try:
-        elements = tree.xpath(source.iterator or "/*")
+        elements = tree.xpath(source.iterator or "/*", namespaces=dict(source.namespaces) or None)
     except etree.XPathError as error:
         raise MappingError(f"invalid XPath iterator '{source.iterator}': {error}") from error
     for number, element in enumerate(elements, start=1):
-        yield number, XmlRecord(element, f"{source.path.name} {tree.getpath(element)}")
-
-
-def _open_error(source: LogicalSource, error: OSError) -> SourceError:
-    return SourceError(f"cannot open the source: {error.strerror}", where=str(source.path),
-                       hint="check the path in the mapping's logical source")
+        yield number, XmlRecord(element, f"{source.path.name} {tree.getpath(element)}",
+                                dict(source.namespaces) or None)
 
 
 def _csv_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
     path = source.path
-    try:
-        handle = path.open(encoding=source.encoding, newline="")
-    except OSError as error:
-        raise _open_error(source, error) from error
-    with handle:
+    with _open_text(source) as handle:
         try:
-            reader = csv.DictReader(handle, delimiter=source.delimiter)
-            reader.fieldnames  # noqa: B018 -- reads the header, so line numbers start after it
+            reader = csv.reader(handle, delimiter=source.delimiter)
+            header = next(reader, [])
             line = reader.line_num + 1
             for row in reader:
-                yield line, CsvRecord({key: value for key, value in row.items() if key is not None})
+                if row:  # a blank line is no record
+                    problem = None if len(row) == len(header) else (
+                        f"the row has {len(row)} fields, the header {len(header)}")
+                    yield line, CsvRecord(dict(zip(header, row, strict=False)), source.nulls, problem)
                 line = reader.line_num + 1
         except UnicodeDecodeError as error:
             raise SourceError(f"not {source.encoding} text: {error.reason}", where=f"{path}:{reader.line_num + 1}",
@@ -154,14 +163,47 @@ def _csv_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
 
 def _json_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
     try:
-        with source.path.open(encoding=source.encoding) as handle:
+        with _open_text(source) as handle:
             document = json.load(handle)
-    except OSError as error:
-        raise _open_error(source, error) from error
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise SourceError(f"not valid JSON: {error}", where=str(source.path)) from error
     for number, found in enumerate(_compiled(source.iterator or "$").find(document), start=1):
         yield number, JsonRecord(found.value, f"{source.path.name} {found.path()}")
+
+
+@contextmanager
+def _open_binary(source: LogicalSource) -> Iterator[IO[bytes]]:
+    """The source's bytes, decompressed (https://w3id.org/rml/io/spec#compression)."""
+    try:
+        with ExitStack() as stack:
+            yield stack.enter_context(_decompressed(source, stack))
+    except (OSError, zipfile.BadZipFile, tarfile.TarError) as error:
+        raise SourceError(f"cannot open the source: {getattr(error, 'strerror', None) or error}",
+                          where=str(source.path),
+                          hint="check the path and compression in the logical source") from error
+
+
+def _decompressed(source: LogicalSource, stack: ExitStack) -> IO[bytes]:
+    """The readable bytes of the source; archives opened here are closed by ``stack``."""
+    if source.compression == "gzip":
+        return cast(IO[bytes], gzip.open(source.path, "rb"))
+    if source.compression == "zip":
+        archive = stack.enter_context(zipfile.ZipFile(source.path))
+        return archive.open(archive.namelist()[0])
+    if source.compression in ("targz", "tarxz"):
+        tar = stack.enter_context(tarfile.open(source.path, "r:*"))
+        member = next((m for m in tar.getmembers() if m.isfile()), None)
+        extracted = tar.extractfile(member) if member is not None else None
+        if extracted is None:
+            raise tarfile.TarError("the archive holds no file")
+        return extracted
+    return source.path.open("rb")
+
+
+@contextmanager
+def _open_text(source: LogicalSource) -> Iterator[IO[str]]:
+    with _open_binary(source) as raw:
+        yield io.TextIOWrapper(raw, encoding=source.encoding, newline="")
 
 
 def columns(source: LogicalSource) -> list[str] | None:
@@ -169,9 +211,7 @@ def columns(source: LogicalSource) -> list[str] | None:
     if source.formulation != "csv":
         return None
     try:
-        with source.path.open(encoding=source.encoding, newline="") as handle:
+        with _open_text(source) as handle:
             return next(csv.reader(handle, delimiter=source.delimiter), [])
-    except OSError as error:
-        raise _open_error(source, error) from error
     except UnicodeDecodeError as error:
         raise SourceError(f"not {source.encoding} text: {error.reason}", where=f"{source.path}:1") from error

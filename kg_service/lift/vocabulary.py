@@ -30,3 +30,6 @@ LITERAL_TERM_TYPES = {RML.Literal, RR.Literal}
 CSV_FORMULATIONS = {QL.CSV, RML.CSV}
 JSON_FORMULATIONS = {QL.JSONPath, RML.JSONPath}
 XML_FORMULATIONS = {QL.XPath, RML.XPath}
+
+ENCODINGS = {RML["UTF-8"]: "utf-8-sig", RML["UTF-16"]: "utf-16"}
+COMPRESSIONS = {RML.gzip: "gzip", RML.zip: "zip", RML.targz: "targz", RML.tarxz: "tarxz", RML.none: None}
