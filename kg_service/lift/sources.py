@@ -1,12 +1,14 @@
 """Logical sources: iterate a source file's records.
 
 https://w3id.org/rml/io/spec#source. CSV (references are column names), JSON (references and
-iterators are RFC 9535 JSONPath) and XML (XPath 1.0). GeoJSON, Excel and SQL come next.
+iterators are RFC 9535 JSONPath; a GeoJSON geometry gives its WKT), XML (XPath 1.0), and Excel
+workbooks (.xlsx, read as a table). SQL comes next.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime
 import gzip
 import io
 import json
@@ -62,6 +64,8 @@ class JsonRecord:
         values: list[Scalar] = []
         for found in _compiled(_absolute(reference)).find(self.node):
             value = found.value
+            if isinstance(value, dict) and value.get("type") in _GEOMETRY_TYPES:
+                value = _wkt(value, self.location)
             if isinstance(value, dict | list):
                 raise RecordError(f"reference '{reference}' gives a JSON {type(value).__name__}, not a value",
                                   where=self.location, hint="reference the values inside it, e.g. with [*]")
@@ -71,6 +75,20 @@ class JsonRecord:
 
     def raw(self) -> dict[str, str]:
         return {"path": self.location, "json": json.dumps(self.node, ensure_ascii=False, sort_keys=True)}
+
+
+_GEOMETRY_TYPES = {"Point", "MultiPoint", "LineString", "MultiLineString", "Polygon", "MultiPolygon",
+                   "GeometryCollection"}
+
+
+def _wkt(geometry: dict[str, Any], location: str) -> str:
+    """A GeoJSON geometry (RFC 7946, WGS 84 longitude/latitude) as WKT, for geo:asWKT."""
+    from shapely.geometry import shape
+
+    try:
+        return str(shape(geometry).wkt)
+    except (ValueError, TypeError, AttributeError) as error:
+        raise RecordError(f"not a valid GeoJSON geometry: {error}", where=location) from error
 
 
 def _absolute(reference: str) -> str:
@@ -116,7 +134,9 @@ class XmlRecord:
 
 def iter_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
     """Yield ``(number, record)``: the CSV line a record starts on, or the record's position."""
-    if source.formulation == "json":
+    if source.formulation == "csv" and source.path.suffix.lower() == ".xlsx":
+        yield from _excel_records(source)
+    elif source.formulation == "json":
         yield from _json_records(source)
     elif source.formulation == "xml":
         yield from _xml_records(source)
@@ -161,6 +181,41 @@ def _csv_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
             raise SourceError(f"malformed CSV: {error}", where=f"{path}:{reader.line_num}") from error
 
 
+def _excel_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
+    """An Excel workbook read as a table: the first sheet (or the sheet the iterator names), the
+    first row as header; dates become ISO dates, whole numbers lose their ".0"."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(source.path, read_only=True, data_only=True)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as error:
+        raise SourceError(f"cannot read the workbook: {error}", where=str(source.path)) from error
+    try:
+        sheet = workbook[source.iterator] if source.iterator else workbook.worksheets[0]
+    except KeyError as error:
+        raise MappingError(f"the workbook has no sheet '{source.iterator}'", where=str(source.path),
+                           hint=f"sheets are: {', '.join(workbook.sheetnames)}") from error
+    try:
+        rows = sheet.iter_rows(values_only=True)
+        header = [_cell_text(cell) for cell in next(rows, ())]
+        for line, row in enumerate(rows, start=2):
+            cells = [_cell_text(cell) for cell in row]
+            if any(cells):
+                yield line, CsvRecord(dict(zip(header, cells, strict=False)), source.nulls)
+    finally:
+        workbook.close()
+
+
+def _cell_text(cell: object) -> str:
+    if cell is None:
+        return ""
+    if isinstance(cell, datetime.datetime):
+        return cell.date().isoformat() if cell.time() == datetime.time() else cell.isoformat()
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
 def _json_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
     try:
         with _open_text(source) as handle:
@@ -191,7 +246,7 @@ def _decompressed(source: LogicalSource, stack: ExitStack) -> IO[bytes]:
         archive = stack.enter_context(zipfile.ZipFile(source.path))
         return archive.open(archive.namelist()[0])
     if source.compression in ("targz", "tarxz"):
-        tar = stack.enter_context(tarfile.open(source.path, "r:*"))
+        tar = stack.enter_context(tarfile.open(source.path, "r:*"))  # noqa: SIM115 -- the stack closes it
         member = next((m for m in tar.getmembers() if m.isfile()), None)
         extracted = tar.extractfile(member) if member is not None else None
         if extracted is None:
@@ -208,7 +263,7 @@ def _open_text(source: LogicalSource) -> Iterator[IO[str]]:
 
 def columns(source: LogicalSource) -> list[str] | None:
     """The header of a CSV source, to check a mapping's references before lifting (None: no header)."""
-    if source.formulation != "csv":
+    if source.formulation != "csv" or source.path.suffix.lower() == ".xlsx":
         return None
     try:
         with _open_text(source) as handle:

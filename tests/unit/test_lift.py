@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+import json
 from pathlib import Path
 
 import pytest
@@ -156,3 +158,54 @@ def test_json_sources_iterate_and_give_natural_datatypes(tmp_path: Path) -> None
         f'{subject} <http://example.org/ward> "a" .',
         f'{subject} <http://example.org/ward> "b" .',
     ])
+
+
+def test_geojson_geometries_become_wkt(tmp_path: Path) -> None:
+    (tmp_path / "parcels.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "P1"},
+         "geometry": {"type": "Polygon", "coordinates": [[[120, 30], [120.01, 30], [120.01, 30.01], [120, 30]]]}},
+        {"type": "Feature", "properties": {"code": "P2"}, "geometry": {"type": "Polygon", "coordinates": 5}},
+    ]}), encoding="utf-8")
+    (tmp_path / "m.ttl").write_text("""
+@prefix rml: <http://w3id.org/rml/> .
+@prefix geo: <http://www.opengis.net/ont/geosparql#> .
+<#P> rml:logicalSource [ rml:source "parcels.geojson" ; rml:referenceFormulation rml:JSONPath ;
+                         rml:iterator "$.features[*]" ] ;
+  rml:subjectMap [ rml:template "parcel/{$.properties.code}" ] ;
+  rml:predicateObjectMap [ rml:predicate geo:asWKT ;
+                           rml:objectMap [ rml:reference "$.geometry" ; rml:datatype geo:wktLiteral ] ] .
+""", encoding="utf-8")
+    good, bad = list(lift(load_mapping(tmp_path / "m.ttl"), BASE))
+    assert good.triples == ['<https://city.example/id/parcel/P1> <http://www.opengis.net/ont/geosparql#asWKT> '
+                            '"POLYGON ((120 30, 120.01 30, 120.01 30.01, 120 30))"'
+                            '^^<http://www.opengis.net/ont/geosparql#wktLiteral> .']
+    assert bad.error is not None and "not a valid GeoJSON geometry" in bad.error
+
+
+def test_excel_workbooks_read_as_tables(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["机构代码", "床位数", "开业日期"])
+    sheet.append(["H001", 1200, datetime.datetime(1998, 5, 1)])
+    sheet.append([None, None, None])
+    sheet.append(["H002", None, datetime.datetime(2010, 1, 15)])
+    workbook.save(tmp_path / "hospitals.xlsx")
+    (tmp_path / "m.ttl").write_text("""
+@prefix rr: <http://www.w3.org/ns/r2rml#> .
+@prefix rml: <http://semweb.mmlab.be/ns/rml#> .
+@prefix ql: <http://semweb.mmlab.be/ns/ql#> .
+@prefix ex: <http://example.org/> .
+<#H> rml:logicalSource [ rml:source "hospitals.xlsx" ; rml:referenceFormulation ql:CSV ] ;
+  rr:subjectMap [ rr:template "hospital/{机构代码}" ] ;
+  rr:predicateObjectMap [ rr:predicate ex:beds ; rr:objectMap [ rml:reference "床位数" ] ] ,
+                        [ rr:predicate ex:opened ; rr:objectMap [ rml:reference "开业日期" ] ] .
+""", encoding="utf-8")
+    records = list(lift(load_mapping(tmp_path / "m.ttl"), BASE))
+    assert [r.line for r in records] == [2, 4]  # the empty row is no record
+    assert sorted(records[0].triples) == [
+        '<https://city.example/id/hospital/H001> <http://example.org/beds> "1200" .',
+        '<https://city.example/id/hospital/H001> <http://example.org/opened> "1998-05-01" .',
+    ]
+    assert records[1].triples == ['<https://city.example/id/hospital/H002> <http://example.org/opened> "2010-01-15" .']
