@@ -139,7 +139,11 @@ class _Reader:
                                for ns in self._values(formulation, "namespace"))
             formulation = v.RML.XPath if (formulation, RDF.type, v.RML.XPathReferenceFormulation) in self.graph \
                 else formulation
-        if formulation is None or formulation in v.CSV_FORMULATIONS:
+        table, query = self._value(source_node, "tableName"), self._value(source_node, "query")
+        query = query if query is not None else self._value(source_node, "sqlQuery")
+        if table is not None or query is not None:
+            kind = "sql"
+        elif formulation is None or formulation in v.CSV_FORMULATIONS:
             kind = "csv"
         elif formulation in v.JSON_FORMULATIONS:
             kind = "json"
@@ -169,12 +173,17 @@ class _Reader:
                 # RML-IO: only the declared rml:null values are NULL (an empty cell is a value)
                 nulls = frozenset(str(n) for n in self.graph.objects(source, v.RML.null))
             source = self.graph.value(source, v.CSVW.url) or self._value(source, "path")
+        if kind == "sql" and not isinstance(source, Literal):
+            raise self._fail("SQL sources are SQLite database files for now (a database server such as "
+                             "PostgreSQL is not built yet)", name)
         if not isinstance(source, Literal):
             raise self._fail("the logical source names no file", name)
         path = Path(str(source))
         return LogicalSource(path=path if path.is_absolute() else self.path.parent / path, formulation=kind,
                              iterator=str(iterator) if iterator is not None else None, delimiter=delimiter,
-                             encoding=encoding, compression=compression, nulls=nulls, namespaces=namespaces)
+                             encoding=encoding, compression=compression, nulls=nulls, namespaces=namespaces,
+                             table=str(table) if table is not None else None,
+                             query=str(query) if query is not None else None)
 
     def _graph_maps(self, node: Node, name: str) -> tuple[TermMap, ...]:
         graphs = [self._term_map(g, name, TermType.IRI, "graph map") for g in self._values(node, "graphMap")]

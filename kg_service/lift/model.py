@@ -73,13 +73,15 @@ class LogicalSource:
     """Where records come from (https://w3id.org/rml/io/spec)."""
 
     path: Path
-    formulation: str  # "csv", "json" or "xml"; geojson, sql and xlsx come next
+    formulation: str  # "csv" (also .xlsx), "json" (also GeoJSON), "xml" or "sql"
     iterator: str | None = None
     delimiter: str = ","
     encoding: str = "utf-8-sig"
     compression: str | None = None  # "gzip", "zip", "targz" or "tarxz"
     nulls: frozenset[str] | None = None  # values read as NULL; None: an empty CSV cell (legacy RML)
     namespaces: tuple[tuple[str, str], ...] = ()  # XPath prefixes
+    table: str | None = None  # SQL: a table name, or
+    query: str | None = None  # SQL: a query (the path is then an SQLite database file)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 https://w3id.org/rml/io/spec#source. CSV (references are column names), JSON (references and
 iterators are RFC 9535 JSONPath; a GeoJSON geometry gives its WKT), XML (XPath 1.0), and Excel
-workbooks (.xlsx, read as a table). SQL comes next.
+workbooks (.xlsx, read as a table) and SQL tables or queries of SQLite databases. Database servers
+(PostgreSQL) come next.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import datetime
 import gzip
 import io
 import json
+import sqlite3
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -140,6 +142,8 @@ def iter_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
         yield from _json_records(source)
     elif source.formulation == "xml":
         yield from _xml_records(source)
+    elif source.formulation == "sql":
+        yield from _sql_records(source)
     else:
         yield from _csv_records(source)
 
@@ -216,6 +220,33 @@ def _cell_text(cell: object) -> str:
     return str(cell).strip()
 
 
+def _sql_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
+    """Rows of a table or query of an SQLite database, opened read-only; NULL is a missing value."""
+    if not source.path.is_file():
+        raise SourceError("the database file does not exist", where=str(source.path),
+                          hint="check the path in the mapping's logical source")
+    statement = source.query or 'SELECT * FROM "{}"'.format((source.table or "").replace('"', '""'))
+    connection = sqlite3.connect(f"{source.path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        cursor = connection.execute(statement)
+        names = [column[0] for column in cursor.description]
+        for number, row in enumerate(cursor, start=1):
+            yield number, CsvRecord({name: lexical_value(value) for name, value in zip(names, row, strict=True)
+                                     if value is not None}, source.nulls)
+    except sqlite3.Error as error:
+        raise SourceError(f"the database refused '{statement}': {error}", where=str(source.path)) from error
+    finally:
+        connection.close()
+
+
+def lexical_value(value: object) -> str:
+    if isinstance(value, bytes):
+        return value.hex().upper()  # SQL binary as xsd:hexBinary's lexical form
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _json_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
     try:
         with _open_text(source) as handle:
@@ -264,7 +295,7 @@ def _open_text(source: LogicalSource) -> Iterator[IO[str]]:
 def columns(source: LogicalSource) -> list[str] | None:
     """The header of a CSV source, to check a mapping's references before lifting (None: no header)."""
     if source.formulation != "csv" or source.path.suffix.lower() == ".xlsx":
-        return None
+        return None  # no header to check before reading (JSON, XML, SQL, workbooks)
     try:
         with _open_text(source) as handle:
             return next(csv.reader(handle, delimiter=source.delimiter), [])

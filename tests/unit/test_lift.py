@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kg_service.errors import MappingError, RecordError
+from kg_service.errors import MappingError, RecordError, SourceError
 from kg_service.lift import lift, load_mapping
 from kg_service.lift.model import TermMap, TermType, ValueKind
 from kg_service.lift.sources import CsvRecord
@@ -209,3 +209,41 @@ def test_excel_workbooks_read_as_tables(tmp_path: Path) -> None:
         '<https://city.example/id/hospital/H001> <http://example.org/opened> "1998-05-01" .',
     ]
     assert records[1].triples == ['<https://city.example/id/hospital/H002> <http://example.org/opened> "2010-01-15" .']
+
+
+def test_sqlite_tables_and_queries(tmp_path: Path) -> None:
+    import sqlite3
+
+    database = tmp_path / "civil.sqlite"
+    with sqlite3.connect(database) as connection:
+        connection.execute('CREATE TABLE "社区" (code TEXT, name TEXT, population INTEGER, district TEXT)')
+        rows = [("990101001001", "东门社区", 8200, "990101"), ("990101001002", "西街社区", None, "990101")]
+        connection.executemany('INSERT INTO "社区" VALUES (?, ?, ?, ?)', rows)
+    connection.close()
+    for source in ('rr:tableName "社区"', 'rml:query "SELECT code, name, population FROM 社区 ORDER BY code"'):
+        (tmp_path / "m.ttl").write_text(f"""
+@prefix rr: <http://www.w3.org/ns/r2rml#> .
+@prefix rml: <http://semweb.mmlab.be/ns/rml#> .
+@prefix ex: <http://example.org/> .
+<#C> rml:logicalSource [ rml:source "civil.sqlite" ; {source} ] ;
+  rr:subjectMap [ rr:template "community/{{code}}" ] ;
+  rr:predicateObjectMap [ rr:predicate ex:population ; rr:objectMap [ rml:reference "population" ;
+                          rr:datatype <http://www.w3.org/2001/XMLSchema#integer> ] ] .
+""", encoding="utf-8")
+        records = list(lift(load_mapping(tmp_path / "m.ttl"), BASE))
+        assert [len(r.triples) for r in records] == [1, 0], source  # NULL makes no triple
+        assert records[0].triples == [
+            '<https://city.example/id/community/990101001001> <http://example.org/population> '
+            '"8200"^^<http://www.w3.org/2001/XMLSchema#integer> .']
+
+
+def test_a_missing_database_names_the_path(tmp_path: Path) -> None:
+    (tmp_path / "m.ttl").write_text("""
+@prefix rr: <http://www.w3.org/ns/r2rml#> .
+@prefix rml: <http://semweb.mmlab.be/ns/rml#> .
+<#C> rml:logicalSource [ rml:source "missing.sqlite" ; rr:tableName "t" ] ;
+  rr:subjectMap [ rr:template "x/{id}" ] .
+""", encoding="utf-8")
+    with pytest.raises(SourceError, match="does not exist") as caught:
+        list(lift(load_mapping(tmp_path / "m.ttl"), BASE))
+    assert str(tmp_path / "missing.sqlite") in str(caught.value)
