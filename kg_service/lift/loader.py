@@ -14,7 +14,9 @@ from rdflib.term import Node
 
 from kg_service.errors import MappingError
 from kg_service.lift import vocabulary as v
+from kg_service.lift.functions import FUNCTIONS
 from kg_service.lift.model import (
+    FunctionExecution,
     JoinCondition,
     LogicalSource,
     Mapping,
@@ -217,6 +219,24 @@ class _Reader:
             joins.append(JoinCondition(child=child, parent=parent_side))
         return RefObjectMap(parent=_label(parent), joins=tuple(joins))
 
+    def _function_execution(self, node: Node, name: str) -> FunctionExecution:
+        function = self._value(node, "function") or self.graph.value(node, v.FNML.function)
+        if function is None:
+            raise self._fail("a function execution names no function", name)
+        if str(function) not in FUNCTIONS:
+            raise self._fail(f"unknown function <{function}>", name).with_hint(
+                f"known functions: {', '.join(sorted(FUNCTIONS))}")
+        inputs = []
+        for given in [*self._values(node, "input"), *self.graph.objects(node, v.FNML.input)]:
+            parameter = self._value(given, "parameter") or self.graph.value(given, v.FNML.parameter)
+            value_map = self._value(given, "inputValueMap") or self.graph.value(given, v.FNML.valueMap)
+            if parameter is None or value_map is None:
+                raise self._fail(f"an input of <{function}> lacks its parameter or value map", name)
+            value = (self._constant(value_map, name) if isinstance(value_map, Literal)
+                     else self._term_map(value_map, name, TermType.LITERAL, "input value map"))
+            inputs.append((str(parameter), value))
+        return FunctionExecution(function=str(function), inputs=tuple(inputs))
+
     def _join_side(self, condition: Node, side: str, name: str) -> TermMap:
         reference = self._value(condition, side)
         if reference is not None:
@@ -241,6 +261,13 @@ class _Reader:
         language_map = self._value(node, "languageMap")
         datatype_map = self._value(node, "datatypeMap")
         term_type = _term_type(self._value(node, "termType"))
+        execution = self._value(node, "functionExecution") or self.graph.value(node, v.FNML.execution)
+        if execution is not None:
+            implied = TermType.LITERAL if role == "object map" or language or datatype else default_type
+            return TermMap(kind=ValueKind.FUNCTION, value="", term_type=term_type or implied,
+                           language=str(language) if language else None,
+                           datatype=str(datatype) if datatype else None,
+                           execution=self._function_execution(execution, name))
         constant = self._value(node, "constant")
         if constant is not None:
             made = self._constant(constant, name)
@@ -258,7 +285,8 @@ class _Reader:
             if not _balanced(text):
                 raise self._fail(f"the {role}'s template '{text}' has unbalanced braces", name)
             references = tuple(_TEMPLATE_REFERENCE.findall(text))
-            implied = TermType.LITERAL if role in ("child map", "parent map", "language map") else TermType.IRI
+            implied = TermType.LITERAL if role in ("child map", "parent map", "language map", "input value map") \
+                else TermType.IRI
         elif term_type is TermType.BLANK_NODE:
             return TermMap(kind=ValueKind.GENERATED, value="", term_type=TermType.BLANK_NODE)
         else:

@@ -23,6 +23,15 @@ class ValueKind(Enum):
     REFERENCE = "reference"
     TEMPLATE = "template"
     GENERATED = "generated"  # a fresh blank node per record: a blank-node term map with no value
+    FUNCTION = "function"  # the result of a function execution (RML-FNML)
+
+
+@dataclass(frozen=True)
+class FunctionExecution:
+    """A function called with one value per parameter (https://kg-construct.github.io/fnml-spec/)."""
+
+    function: str  # the function's IRI
+    inputs: tuple[tuple[str, TermMap], ...]  # (parameter IRI, the term map giving its value)
 
 
 @dataclass(frozen=True)
@@ -38,6 +47,7 @@ class TermMap:
     language_map: TermMap | None = None
     datatype_map: TermMap | None = None
     natural_datatypes: bool = True  # RML-Core types JSON numbers and booleans; legacy RML does not
+    execution: FunctionExecution | None = None  # for ValueKind.FUNCTION
 
     @property
     def is_default_graph(self) -> bool:

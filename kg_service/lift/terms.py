@@ -14,6 +14,7 @@ import uuid
 from hashlib import blake2b
 
 from kg_service.errors import RecordError
+from kg_service.lift.functions import FUNCTIONS
 from kg_service.lift.model import TermMap, TermType, ValueKind
 from kg_service.lift.sources import Record, Scalar
 
@@ -53,11 +54,28 @@ def make_terms(term_map: TermMap, record: Record, base_iri: str) -> list[str]:
         return [term_map.value]
     if term_map.kind is ValueKind.GENERATED:
         return [f"_:b{uuid.uuid4().hex}"]
+    if term_map.kind is ValueKind.FUNCTION:
+        result = _execute(term_map, record, base_iri)
+        return [] if result is None else [t for t in [_term(term_map, result, record, base_iri)] if t is not None]
     if term_map.kind is ValueKind.REFERENCE:
         values: list[Scalar] = record.get(term_map.value)
     else:
         values = [*_fill_template(term_map, record)]
     return [term for value in values if (term := _term(term_map, value, record, base_iri)) is not None]
+
+
+def _execute(term_map: TermMap, record: Record, base_iri: str) -> str | None:
+    """Call the term map's function; a missing input value means no result (NULL), like a reference."""
+    execution = term_map.execution
+    assert execution is not None
+    arguments = {}
+    for parameter, value_map in execution.inputs:
+        values = make_terms(value_map, record, base_iri)
+        if not values:
+            return None
+        arguments[parameter] = lexical_of(values[0])
+    result = FUNCTIONS[execution.function].call(arguments)
+    return result or None
 
 
 def _term(term_map: TermMap, value: Scalar, record: Record, base_iri: str) -> str | None:
@@ -85,6 +103,8 @@ def _term(term_map: TermMap, value: Scalar, record: Record, base_iri: str) -> st
         datatype = datatypes[0].strip("<>")
     if language is None and datatype is None and term_map.kind is ValueKind.REFERENCE and term_map.natural_datatypes:
         datatype = _natural_datatype(value)
+    if language is None and datatype is None and term_map.execution is not None:
+        datatype = FUNCTIONS[term_map.execution.function].returns  # what the function declares it returns
     return literal(lexical(value) if not isinstance(value, float) else _double(value), language, datatype)
 
 

@@ -14,6 +14,7 @@ RML_LEGACY = Namespace("http://semweb.mmlab.be/ns/rml#")
 RR = Namespace("http://www.w3.org/ns/r2rml#")
 QL = Namespace("http://semweb.mmlab.be/ns/ql#")
 CSVW = Namespace("http://www.w3.org/ns/csvw#")
+FNML = Namespace("http://semweb.mmlab.be/ns/fnml#")  # legacy RML-FNML, what YARRRML translates to
 
 
 def candidates(local_name: str) -> tuple[URIRef, ...]:
