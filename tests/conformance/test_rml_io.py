@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.rml import SUITES, Case, read_cases, run_case
-from tests.conformance.summary import record
+from tests.conformance.rml import SUITES, Case, check_case, read_cases
 
 METADATA = SUITES / "rml-io" / "test-cases" / "metadata.csv"
 CASES = [c for c in read_cases(METADATA) if c.id.startswith("RMLSTC")] if METADATA.is_file() else []
@@ -25,8 +24,4 @@ def test_the_suite_is_there() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_case(case: Case, request: pytest.FixtureRequest) -> None:
-    if case.id in KNOWN_FAILURES:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[case.id]))
-    problem = run_case(case)
-    record("rml-io (sources)", case.id, problem)
-    assert problem is None, problem
+    check_case("rml-io (sources)", case, KNOWN_FAILURES, request)

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conformance.rml import SUITES, Case, read_legacy_cases, run_case
-from tests.conformance.summary import record
+from tests.conformance.rml import SUITES, Case, check_case, read_legacy_cases
 
 ROOT = SUITES / "rml-legacy"
 CASES = read_legacy_cases(ROOT) if (ROOT / "metadata.csv").is_file() else []
@@ -27,8 +26,4 @@ def test_the_suite_is_there() -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
 def test_case(case: Case, request: pytest.FixtureRequest) -> None:
-    if case.id in KNOWN_FAILURES:
-        request.applymarker(pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[case.id]))
-    problem = run_case(case)
-    record("rml-legacy (CSV, JSON, XML)", case.id, problem)
-    assert problem is None, problem
+    check_case("rml-legacy (CSV, JSON, XML)", case, KNOWN_FAILURES, request)
