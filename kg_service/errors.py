@@ -20,10 +20,6 @@ class CityKGError(Exception):
         self.where = where
         self.hint = hint
 
-    def with_hint(self, hint: str) -> CityKGError:
-        self.hint = hint
-        return self
-
     def __str__(self) -> str:
         text = f"{self.where}: {self.problem}" if self.where else self.problem
         return f"{text} ({self.hint})" if self.hint else text

@@ -104,8 +104,8 @@ class _Reader:
         return [found for predicate in v.candidates(local_name)
                 for found in self.graph.objects(node, predicate)]
 
-    def _fail(self, problem: str, triples_map: str) -> MappingError:
-        return MappingError(problem, where=f"{self.path}: triples map {triples_map}")
+    def _fail(self, problem: str, triples_map: str, hint: str | None = None) -> MappingError:
+        return MappingError(problem, where=f"{self.path}: triples map {triples_map}", hint=hint)
 
     def triples_map(self, node: Node) -> TriplesMap:
         name = _label(node)
@@ -224,8 +224,8 @@ class _Reader:
         if function is None:
             raise self._fail("a function execution names no function", name)
         if str(function) not in FUNCTIONS:
-            raise self._fail(f"unknown function <{function}>", name).with_hint(
-                f"known functions: {', '.join(sorted(FUNCTIONS))}")
+            raise self._fail(f"unknown function <{function}>", name,
+                             hint=f"known functions: {', '.join(sorted(FUNCTIONS))}")
         inputs = []
         for given in [*self._values(node, "input"), *self.graph.objects(node, v.FNML.input)]:
             parameter = self._value(given, "parameter") or self.graph.value(given, v.FNML.parameter)

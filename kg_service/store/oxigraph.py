@@ -42,6 +42,9 @@ class OxigraphStore:
         self._store = store
         self._staging_prefix = staging_prefix
         self.location = location
+        # The committed graphs, listed once and kept until this store writes: a persistent store is
+        # held by one process (RocksDB's lock), so no other writer can change the list meanwhile.
+        self._visible: list[str] | None = None
         self._drop_abandoned_staging_graphs()
 
     @classmethod
@@ -64,7 +67,9 @@ class OxigraphStore:
     # -- reading ---------------------------------------------------------------------------
 
     def named_graphs(self) -> list[str]:
-        return [graph for graph in self._all_graphs() if not graph.startswith(self._staging_prefix)]
+        if self._visible is None:
+            self._visible = [g for g in self._all_graphs() if not g.startswith(self._staging_prefix)]
+        return list(self._visible)
 
     def _all_graphs(self) -> list[str]:
         return sorted(graph.value for graph in self._store.named_graphs() if isinstance(graph, ox.NamedNode))
@@ -72,7 +77,10 @@ class OxigraphStore:
     def count(self, graph: str | None = None) -> int:
         if graph is None:
             return len(self._store)
-        return sum(1 for _ in self._store.quads_for_pattern(None, None, None, _iri(graph)))
+        # Counted inside the store, not by turning every quad into a Python object.
+        result = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {_iri(graph)} {{ ?s ?p ?o }} }}")
+        assert isinstance(result, ox.QuerySolutions)
+        return int(next(iter(result))[0].value)
 
     def query(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None,
               union_default_graph: bool = True) -> QueryResult:
@@ -119,6 +127,7 @@ class OxigraphStore:
              base_iri: str | None = None) -> None:
         if format.has_graphs:
             # Quad formats name their own graphs; a transactional load keeps it atomic.
+            self._visible = None
             with _parse_errors(graph or "dataset"):
                 self._store.load(**_reader_arguments(data), format=_FORMATS[format], base_iri=base_iri)
             return
@@ -165,6 +174,7 @@ class OxigraphStore:
         return staging
 
     def _update(self, update: str) -> None:
+        self._visible = None
         try:
             self._store.update(update)
         except OSError as error:
