@@ -2,7 +2,8 @@
 
 Named graphs live under the configured base IRI (see ``Settings.base_iri``):
 ``graph/ontology``, ``graph/source/<dept>/<dataset>``, ``graph/quarantine/<dept>/<dataset>``,
-``graph/inferred`` and ``graph/provenance``. ``graph/staging/<token>`` holds a graph while it is
+``graph/inferred``, ``graph/candidates`` (proposed near-matches for a person to confirm) and
+``graph/provenance``. ``graph/staging/<token>`` holds a graph while it is
 being loaded, before it atomically replaces its target.
 """
 
@@ -45,6 +46,11 @@ class GraphNames:
     @property
     def inferred(self) -> str:
         return self._graph("inferred")
+
+    @property
+    def candidates(self) -> str:
+        """Near-matches across departments (``skos:closeMatch`` with a score), recomputed by reasoning."""
+        return self._graph("candidates")
 
     @property
     def provenance(self) -> str:

@@ -21,6 +21,7 @@ from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_map
 from kg_service.namespaces import CITY
 from kg_service.ontology import content_hash, load_ontology, load_shapes
 from kg_service.reason import infer
+from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links
 from kg_service.store import GraphStore, RdfFormat
 from kg_service.validate import GateReport, quarantine_triples, validate
 from kg_service.validate.quarantine import RefusedRecord
@@ -200,7 +201,18 @@ def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None 
     inferred = infer(vocabulary.ontology, committed_data(settings, store))
     store.replace_graph(settings.graphs.inferred, inferred.serialize(format="nt", encoding="utf-8"),
                         RdfFormat.N_TRIPLES)
+    link_candidates(settings, store)
     return len(inferred)
+
+
+def link_candidates(settings: Settings, store: GraphStore) -> int:
+    """Recompute the candidate links between departments' records; returns how many were proposed."""
+    prefix = settings.graphs.source_prefix
+    candidates = find_candidates(read_features(store, prefix), read_links(store, prefix))
+    store.replace_graph(settings.graphs.candidates,
+                        candidate_graph(candidates, settings.base_iri).serialize(format="nt", encoding="utf-8"),
+                        RdfFormat.N_TRIPLES)
+    return len(candidates)
 
 
 def validate_committed(settings: Settings, store: GraphStore,
