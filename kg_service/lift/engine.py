@@ -12,18 +12,20 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from kg_service.errors import MappingError, RecordError
 from kg_service.lift import sources
 from kg_service.lift.model import JoinCondition, Mapping, RefObjectMap, TermMap, TriplesMap, ValueKind
-from kg_service.lift.sources import Record
+from kg_service.lift.sources import CsvRecord, Record
+from kg_service.lift.tabular import TabularPlan
 from kg_service.lift.terms import lexical, lexical_of, make_terms
 
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 JoinKey = tuple[str, ...]
 
 
-@dataclass
+@dataclass(slots=True)
 class LiftedRecord:
     """One source record and what the mapping made of it."""
 
@@ -37,20 +39,62 @@ class LiftedRecord:
     skip_reason: str | None = None  # why the record made no statements although nothing was wrong with it
 
 
+BATCH_ROWS = 2000  # rows of a tabular source lifted together: large enough to amortise, small to stay bounded
+
+
 def lift(mapping: Mapping, base_iri: str) -> Iterator[LiftedRecord]:
     """Yield every record of every triples map of ``mapping``, in source order."""
     parents = _ParentIndex(mapping, base_iri)
     for triples_map in mapping.triples_maps:
         _check_references(triples_map, mapping)
-        for line, record in sources.iter_records(triples_map.source):
-            lifted = LiftedRecord(source=triples_map.source.path, line=line, values=record.raw())
-            try:
-                _lift_record(triples_map, record, lifted, triples_map.base_iri or base_iri, parents)
-            except RecordError as error:
-                lifted.triples.clear()
-                lifted.quads.clear()
-                lifted.error = error.problem
-            yield lifted
+        base = triples_map.base_iri or base_iri
+        records = sources.iter_records(triples_map.source)
+        if TabularPlan.supports(triples_map) and _parents_exist(triples_map, mapping):
+            yield from _lift_tabular(triples_map, mapping, base, parents, records)
+        else:
+            for line, record in records:
+                yield _lift_one(triples_map, line, record, base, parents)
+
+
+def _lift_one(triples_map: TriplesMap, line: int, record: Record, base_iri: str,
+              parents: _ParentIndex) -> LiftedRecord:
+    lifted = LiftedRecord(source=triples_map.source.path, line=line, values=record.raw())
+    try:
+        _lift_record(triples_map, record, lifted, base_iri, parents)
+    except RecordError as error:
+        lifted.triples.clear()
+        lifted.quads.clear()
+        lifted.error = error.problem
+    return lifted
+
+
+def _lift_tabular(triples_map: TriplesMap, mapping: Mapping, base_iri: str, parents: _ParentIndex,
+                  records: Iterator[tuple[int, Record]]) -> Iterator[LiftedRecord]:
+    """CSV rows a batch at a time through the compiled plan; a batch with a bad row goes row by row."""
+    plan = TabularPlan(triples_map, mapping, base_iri, lambda ref, row: parents.subjects(ref, row, triples_map))
+    path = triples_map.source.path
+    no_subject = (f"no subject: a value the subject map needs "
+                  f"({', '.join(triples_map.subject.references)}) is empty")
+    while batch := list(itertools.islice(records, BATCH_ROWS)):
+        rows = [cast(CsvRecord, record) for _, record in batch]
+        try:
+            if any(row.problem for row in rows):
+                raise RecordError("a malformed row")
+            lifted_rows = plan.run(rows)
+        except RecordError:
+            for line, record in batch:
+                yield _lift_one(triples_map, line, record, base_iri, parents)
+            continue
+        for (line, row), made in zip(batch, lifted_rows, strict=True):
+            yield LiftedRecord(source=path, line=line, values=row.raw(), subject=made.subject, triples=made.triples,
+                               skip_reason=None if made.subject is not None else no_subject)
+
+
+def _parents_exist(triples_map: TriplesMap, mapping: Mapping) -> bool:
+    """A missing parent triples map is reported by the per-record path, with where it is referred to."""
+    names = {m.name for m in mapping.triples_maps}
+    return all(o.parent in names for pom in triples_map.predicate_objects for o in pom.objects
+               if isinstance(o, RefObjectMap))
 
 
 def _lift_record(triples_map: TriplesMap, record: Record, lifted: LiftedRecord, base_iri: str,
