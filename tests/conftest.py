@@ -1,4 +1,5 @@
-"""Shared fixtures: every test runs with a clean CityKG environment and its own data directory."""
+"""Shared fixtures: every test runs with a clean CityKG environment and its own data directory;
+tests of database sources share one throwaway PostgreSQL server."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kg_service.config import Settings, load_settings
+from tests.integration.postgres import ServerUnavailable, throwaway_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,3 +34,14 @@ def memory_settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def disk_settings(tmp_path: Path) -> Settings:
     return load_settings(data_dir=tmp_path / "data")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """The DSN of a PostgreSQL server started for this run (tests/integration/postgres.py). A server
+    that cannot start fails the tests that need it: they are never skipped."""
+    try:
+        with throwaway_server() as dsn:
+            yield dsn
+    except ServerUnavailable as error:
+        pytest.fail(f"no PostgreSQL server for the tests: {error}", pytrace=False)

@@ -1,6 +1,10 @@
-"""Load a mapping file (RML Turtle, or YARRRML translated by ``yatter``) into the engine's model.
+"""Load a mapping file (RML Turtle, R2RML, or YARRRML translated by ``yatter``) into the engine's model.
 
-Errors name the mapping file, the triples map and the term at fault.
+Database sources: a legacy RML logical source whose ``rml:source`` is a ``d2rq:Database`` (a
+PostgreSQL JDBC URL, user and password) with ``rr:tableName``, ``rml:query`` or ``rr:sqlQuery``; or an
+R2RML ``rr:logicalTable`` (https://www.w3.org/TR/r2rml/#logical-tables), whose database R2RML leaves
+to the processor, so the caller names it. Errors name the mapping file, the triples map and the term
+at fault.
 """
 
 from __future__ import annotations
@@ -9,11 +13,12 @@ import logging
 import re
 from pathlib import Path
 
-from rdflib import RDF, BNode, Graph, Literal, URIRef
+from rdflib import RDF, BNode, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 from kg_service.errors import MappingError
 from kg_service.lift import vocabulary as v
+from kg_service.lift.databases import database_label, postgres_dsn
 from kg_service.lift.functions import FUNCTIONS
 from kg_service.lift.model import (
     FunctionExecution,
@@ -32,23 +37,27 @@ from kg_service.lift.terms import LANGUAGE_TAG
 YARRRML_SUFFIXES = (".yml", ".yaml")
 RML_SUFFIXES = (".rml.ttl", ".ttl")
 _TEMPLATE_REFERENCE = re.compile(r"(?<!\\)\{((?:[^{}\\]|\\.)*)\}")
+D2RQ = Namespace("http://www.wiwiss.fu-berlin.de/suhl/bizer/D2RQ/0.1#")  # how legacy RML names a database
 
 
 def is_mapping_file(path: Path) -> bool:
     return path.name.endswith(YARRRML_SUFFIXES + RML_SUFFIXES)
 
 
-def load_mapping(path: Path) -> Mapping:
-    """Read one mapping file; relative source paths resolve against the file's folder."""
+def load_mapping(path: Path, *, database: str | None = None) -> Mapping:
+    """Read one mapping file; relative source paths resolve against the file's folder.
+
+    ``database`` is the PostgreSQL connection string (``host=... dbname=...`` or a ``postgresql://``
+    URL) that R2RML logical tables read."""
     graph = _read_rml(path)
     maps = [node for cls in v.TRIPLES_MAP_CLASSES for node in graph.subjects(RDF.type, cls)]
     # A triples map need not be typed: anything with a logical source and a subject map is one.
-    for source_property in (v.RML.logicalSource, v.RML_LEGACY.logicalSource):
+    for source_property in (v.RML.logicalSource, v.RML_LEGACY.logicalSource, v.RR.logicalTable):
         maps.extend(node for node in graph.subjects(source_property, None) if node not in maps)
     if not maps:
         raise MappingError("no triples map found", where=str(path),
                            hint="a triples map needs a logical source and a subject map")
-    reader = _Reader(graph, path)
+    reader = _Reader(graph, path, database)
     return Mapping(path=path, triples_maps=tuple(reader.triples_map(node) for node in sorted(set(maps), key=str)))
 
 
@@ -89,9 +98,15 @@ def _translate_yarrrml(text: str, path: Path) -> str:
 class _Reader:
     """Reads triples maps from an RML graph, accepting both vocabularies."""
 
-    def __init__(self, graph: Graph, path: Path) -> None:
+    def __init__(self, graph: Graph, path: Path, database: str | None) -> None:
         self.graph = graph
         self.path = path
+        self.database = database
+        # SQL values carry their types, so the current triples map's references make natural RDF
+        # literals (R2RML 10.2) even in the legacy vocabulary, whose file sources give plain strings.
+        self.typed_values = False
+        # In an R2RML logical table, column names in rr:column, templates and joins are SQL identifiers.
+        self.sql_identifiers = False
 
     def _value(self, node: Node, local_name: str) -> Node | None:
         for predicate in v.candidates(local_name):
@@ -110,6 +125,8 @@ class _Reader:
     def triples_map(self, node: Node) -> TriplesMap:
         name = _label(node)
         source = self._logical_source(node, name)
+        self.typed_values = source.formulation == "sql"
+        self.sql_identifiers = self.graph.value(node, v.RR.logicalTable) is not None
         if len(self._values(node, "subjectMap")) + len(self._values(node, "subject")) > 1:
             raise self._fail("more than one subject map", name)
         subject_node = self._value(node, "subjectMap")
@@ -133,7 +150,10 @@ class _Reader:
     def _logical_source(self, node: Node, name: str) -> LogicalSource:
         source_node = self._value(node, "logicalSource")
         if source_node is None:
-            raise self._fail("no logical source", name)
+            logical_table = self.graph.value(node, v.RR.logicalTable)
+            if logical_table is None:
+                raise self._fail("no logical source", name)
+            return self._logical_table(logical_table, name)
         formulation = self._value(source_node, "referenceFormulation")
         namespaces: tuple[tuple[str, str], ...] = ()
         if isinstance(formulation, BNode):  # a described formulation, e.g. XPath with namespaces
@@ -174,10 +194,11 @@ class _Reader:
             if any(str(p).startswith(str(v.RML)) for p in self.graph.predicates(source)):
                 # RML-IO: only the declared rml:null values are NULL (an empty cell is a value)
                 nulls = frozenset(str(n) for n in self.graph.objects(source, v.RML.null))
+            if (source, RDF.type, D2RQ.Database) in self.graph:
+                return self._database_source(source, table, query, name)
             source = self.graph.value(source, v.CSVW.url) or self._value(source, "path")
         if kind == "sql" and not isinstance(source, Literal):
-            raise self._fail("SQL sources are SQLite database files for now (a database server such as "
-                             "PostgreSQL is not built yet)", name)
+            raise self._fail("an SQL source is an SQLite database file or a d2rq:Database", name)
         if not isinstance(source, Literal):
             raise self._fail("the logical source names no file", name)
         path = Path(str(source))
@@ -185,7 +206,42 @@ class _Reader:
                              iterator=str(iterator) if iterator is not None else None, delimiter=delimiter,
                              encoding=encoding, compression=compression, nulls=nulls, namespaces=namespaces,
                              table=str(table) if table is not None else None,
-                             query=str(query) if query is not None else None)
+                             query=str(query) if query is not None else None,
+                             declared_in=f"{self.path}: triples map {name}")
+
+    def _database_source(self, database: Node, table: Node | None, query: Node | None,
+                         name: str) -> LogicalSource:
+        url = self.graph.value(database, D2RQ.jdbcDSN)
+        user, password = self.graph.value(database, D2RQ.username), self.graph.value(database, D2RQ.password)
+        if table is None and query is None:
+            raise self._fail("a d2rq:Database source needs rr:tableName, rml:query or rr:sqlQuery", name)
+        try:
+            dsn = postgres_dsn(str(url or ""), str(user) if user else None, str(password) if password else None)
+        except ValueError:
+            raise self._fail(f"d2rq:jdbcDSN '{url}' is not a PostgreSQL database", name,
+                             hint="give jdbc:postgresql://host:port/database (PostgreSQL servers and SQLite "
+                                  "files are the databases the engine reads)") from None
+        return self._sql_source(dsn, table, query, name)
+
+    def _logical_table(self, node: Node, name: str) -> LogicalSource:
+        table, query = self.graph.value(node, v.RR.tableName), self.graph.value(node, v.RR.sqlQuery)
+        if (table is None) == (query is None):
+            raise self._fail("a logical table needs either rr:tableName or rr:sqlQuery", name)
+        database = self.database
+        if database is None:
+            # A legacy RML mapping that declares one database may read logical tables from it too.
+            declared = list(self.graph.subjects(RDF.type, D2RQ.Database))
+            if len(declared) != 1:
+                raise self._fail("an R2RML logical table reads a database the mapping does not name", name,
+                                 hint="give the PostgreSQL database to read when loading the mapping")
+            return self._database_source(declared[0], table, query, name)
+        return self._sql_source(database, table, query, name)
+
+    def _sql_source(self, dsn: str, table: Node | None, query: Node | None, name: str) -> LogicalSource:
+        return LogicalSource(path=Path(database_label(dsn)), formulation="sql", dsn=dsn,
+                             table=str(table) if table is not None else None,
+                             query=str(query) if query is not None else None,
+                             declared_in=f"{self.path}: triples map {name}")
 
     def _graph_maps(self, node: Node, name: str) -> tuple[TermMap, ...]:
         graphs = [self._term_map(g, name, TermType.IRI, "graph map") for g in self._values(node, "graphMap")]
@@ -240,7 +296,8 @@ class _Reader:
     def _join_side(self, condition: Node, side: str, name: str) -> TermMap:
         reference = self._value(condition, side)
         if reference is not None:
-            return TermMap(ValueKind.REFERENCE, str(reference), TermType.LITERAL, references=(str(reference),))
+            column = self._column(str(reference))
+            return TermMap(ValueKind.REFERENCE, column, TermType.LITERAL, references=(column,))
         term_map = self._value(condition, f"{side}Map")
         if term_map is None:
             raise self._fail(f"a join condition has no {side}", name)
@@ -275,15 +332,18 @@ class _Reader:
                     made.term_type is TermType.IRI and term_type in (TermType.URI, TermType.UNSAFE_IRI)):
                 raise self._fail(f"the {role}'s constant {constant.n3()} is not of its term type", name)
             return made
-        reference, template = self._value(node, "reference"), self._value(node, "template")
+        reference = self._value(node, "reference") or self._value(node, "column")
+        template = self._value(node, "template")
         if reference is not None:
-            kind, text, references = ValueKind.REFERENCE, str(reference), (str(reference),)
+            column = self._column(str(reference))
+            kind, text, references = ValueKind.REFERENCE, column, (column,)
             # A referenced value is a literal unless said otherwise (R2RML 7.4).
             implied = TermType.LITERAL if role == "object map" else default_type
         elif template is not None:
             kind, text = ValueKind.TEMPLATE, str(template)
             if not _balanced(text):
                 raise self._fail(f"the {role}'s template '{text}' has unbalanced braces", name)
+            text = _TEMPLATE_REFERENCE.sub(lambda found: "{" + self._column(found.group(1)) + "}", text)
             references = tuple(_TEMPLATE_REFERENCE.findall(text))
             implied = TermType.LITERAL if role in ("child map", "parent map", "language map", "input value map") \
                 else TermType.IRI
@@ -298,14 +358,25 @@ class _Reader:
         if language is not None and not LANGUAGE_TAG.match(str(language)):
             raise self._fail(f"'{language}' is not a valid language tag", name)
         return TermMap(kind=kind, value=text, term_type=term_type or implied,
-                       # RML-Core term maps keep JSON's types; legacy ones make plain literals
-                       natural_datatypes=any(str(p).startswith(str(v.RML)) for p in self.graph.predicates(node)),
+                       # RML-Core term maps keep JSON's types; legacy ones make plain literals (but SQL's)
+                       natural_datatypes=self.typed_values
+                       or any(str(p).startswith(str(v.RML)) for p in self.graph.predicates(node)),
                        language=str(language) if language else None,
                        datatype=str(datatype) if datatype else None, references=references,
                        language_map=self._term_map(language_map, name, TermType.LITERAL, "language map")
                        if language_map is not None else None,
                        datatype_map=self._term_map(datatype_map, name, TermType.IRI, "datatype map")
                        if datatype_map is not None else None)
+
+
+    def _column(self, reference: str) -> str:
+        """An R2RML SQL identifier (https://www.w3.org/TR/r2rml/#dfn-sql-identifier) as the delimited
+        identifier of the column it names: a regular one is folded to lower case, as PostgreSQL
+        does, so that it matches that column only. Other references are left to the source."""
+        if not self.sql_identifiers or (len(reference) > 1 and reference.startswith('"') and reference.endswith('"')):
+            return reference
+        return '"' + reference.lower().replace('"', '""') + '"'
+
 
 
 def _balanced(template: str) -> bool:

@@ -80,7 +80,8 @@ class PredicateObjectMap:
 
 @dataclass(frozen=True)
 class LogicalSource:
-    """Where records come from (https://w3id.org/rml/io/spec)."""
+    """Where records come from (https://w3id.org/rml/io/spec; an R2RML logical table,
+    https://www.w3.org/TR/r2rml/#logical-tables, is one with a table name or query)."""
 
     path: Path
     formulation: str  # "csv" (also .xlsx), "json" (also GeoJSON), "xml" or "sql"
@@ -91,7 +92,11 @@ class LogicalSource:
     nulls: frozenset[str] | None = None  # values read as NULL; None: an empty CSV cell (legacy RML)
     namespaces: tuple[tuple[str, str], ...] = ()  # XPath prefixes
     table: str | None = None  # SQL: a table name, or
-    query: str | None = None  # SQL: a query (the path is then an SQLite database file)
+    query: str | None = None  # SQL: a query (the path is then an SQLite database file, unless:)
+    # SQL: a PostgreSQL connection string (the path then only names the database); kept out of
+    # repr because it may hold a password
+    dsn: str | None = field(default=None, repr=False)
+    declared_in: str | None = None  # the mapping file and triples map, for errors found while reading
 
 
 @dataclass(frozen=True)

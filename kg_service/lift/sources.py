@@ -1,9 +1,9 @@
 """Logical sources: iterate a source file's records.
 
 https://w3id.org/rml/io/spec#source. CSV (references are column names), JSON (references and
-iterators are RFC 9535 JSONPath; a GeoJSON geometry gives its WKT), XML (XPath 1.0), and Excel
-workbooks (.xlsx, read as a table) and SQL tables or queries of SQLite databases. Database servers
-(PostgreSQL) come next.
+iterators are RFC 9535 JSONPath; a GeoJSON geometry gives its WKT), XML (XPath 1.0), Excel
+workbooks (.xlsx, read as a table), and SQL tables or queries of SQLite files and PostgreSQL
+servers (kg_service/lift/databases.py; values keep their SQL types).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime
 import gzip
 import io
 import json
-import sqlite3
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -26,9 +25,10 @@ import jsonpath_rfc9535 as jsonpath
 from lxml import etree
 
 from kg_service.errors import MappingError, RecordError, SourceError
+from kg_service.lift.databases import SqlValue, sql_records
 from kg_service.lift.model import LogicalSource
 
-Scalar = str | int | float | bool
+Scalar = SqlValue  # a JSON value is a str, int, float or bool; SQL adds decimals, dates, times and bytes
 
 
 class Record(Protocol):
@@ -143,7 +143,7 @@ def iter_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
     elif source.formulation == "xml":
         yield from _xml_records(source)
     elif source.formulation == "sql":
-        yield from _sql_records(source)
+        yield from sql_records(source)
     else:
         yield from _csv_records(source)
 
@@ -218,33 +218,6 @@ def _cell_text(cell: object) -> str:
     if isinstance(cell, float) and cell.is_integer():
         return str(int(cell))
     return str(cell).strip()
-
-
-def _sql_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
-    """Rows of a table or query of an SQLite database, opened read-only; NULL is a missing value."""
-    if not source.path.is_file():
-        raise SourceError("the database file does not exist", where=str(source.path),
-                          hint="check the path in the mapping's logical source")
-    statement = source.query or 'SELECT * FROM "{}"'.format((source.table or "").replace('"', '""'))
-    connection = sqlite3.connect(f"{source.path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        cursor = connection.execute(statement)
-        names = [column[0] for column in cursor.description]
-        for number, row in enumerate(cursor, start=1):
-            yield number, CsvRecord({name: lexical_value(value) for name, value in zip(names, row, strict=True)
-                                     if value is not None}, source.nulls)
-    except sqlite3.Error as error:
-        raise SourceError(f"the database refused '{statement}': {error}", where=str(source.path)) from error
-    finally:
-        connection.close()
-
-
-def lexical_value(value: object) -> str:
-    if isinstance(value, bytes):
-        return value.hex().upper()  # SQL binary as xsd:hexBinary's lexical form
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _json_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:

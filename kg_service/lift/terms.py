@@ -7,10 +7,12 @@ Missing values make no term (and so no triple), as NULL does in R2RML.
 
 from __future__ import annotations
 
+import datetime
 import itertools
 import math
 import re
 import uuid
+from decimal import Decimal
 from hashlib import blake2b
 
 from kg_service.errors import RecordError
@@ -31,21 +33,49 @@ LANGUAGE_TAG = re.compile(r"^(?:[A-Za-z]{2,3}|[xXiI])(?:-[A-Za-z0-9]{1,8})*$")
 
 
 def lexical(value: Scalar) -> str:
-    """A value's lexical form: JSON true is "true", 10.0 is "10.0"."""
+    """A value's lexical form: JSON true is "true", 10.0 is "10.0"; SQL values take their XSD form
+    (https://www.w3.org/TR/r2rml/#natural-mapping)."""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, bytes):
+        return value.hex().upper()  # xsd:hexBinary
+    if isinstance(value, Decimal):
+        return _decimal(value)
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()  # a datetime's is xsd:dateTime's, with the T
     return str(value)
 
 
 def _natural_datatype(value: Scalar) -> str | None:
-    """https://w3id.org/rml/core/spec#natural-mapping: typed source values keep their type."""
+    """https://w3id.org/rml/core/spec#natural-mapping: typed source values keep their type
+    (https://www.w3.org/TR/r2rml/#natural-mapping for SQL's)."""
     if isinstance(value, bool):
         return f"{XSD}boolean"
     if isinstance(value, int):
         return f"{XSD}integer"
     if isinstance(value, float):
         return f"{XSD}double"
+    if isinstance(value, Decimal):
+        return f"{XSD}decimal"
+    if isinstance(value, datetime.datetime):  # before date: a datetime is a date too
+        return f"{XSD}dateTime"
+    if isinstance(value, datetime.date):
+        return f"{XSD}date"
+    if isinstance(value, datetime.time):
+        return f"{XSD}time"
+    if isinstance(value, bytes):
+        return f"{XSD}hexBinary"
     return None
+
+
+def _decimal(value: Decimal) -> str:
+    """The canonical xsd:decimal form: no exponent, no trailing zeros (80.250 is 80.25, 1E+1 is 10)."""
+    if not value.is_finite():
+        raise RecordError(f"{value} is not an xsd:decimal")
+    text = f"{value:f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
 
 
 def make_terms(term_map: TermMap, record: Record, base_iri: str) -> list[str]:

@@ -12,7 +12,8 @@ CASES = [c for c in read_cases(METADATA) if c.id.startswith("RMLSTC")] if METADA
 # Cases this engine fails, each with its reason; a strict xfail turns red when one starts passing.
 KNOWN_FAILURES = {
     "RMLSTC0003": "an RDF source queried with SPARQL: not a source kind the engine reads yet",
-    "RMLSTC0006a": "a D2RQ database source: SQL sources are not built yet",
+    "RMLSTC0006a": "an RML-IO database source (rml:SQL2008Table, the table named by rml:iterator, data given as "
+                   "a CSV file): the loader reads the legacy and R2RML database sources, not this formulation yet",
     "RMLSTC0009a": "the suite expects an error for a header whose names are quoted; the engine reads "
                    "quoted fields as RFC 4180 says, so the names are id, name, age and the rows map",
 }
