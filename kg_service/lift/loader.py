@@ -38,6 +38,11 @@ YARRRML_SUFFIXES = (".yml", ".yaml")
 RML_SUFFIXES = (".rml.ttl", ".ttl")
 _TEMPLATE_REFERENCE = re.compile(r"(?<!\\)\{((?:[^{}\\]|\\.)*)\}")
 D2RQ = Namespace("http://www.wiwiss.fu-berlin.de/suhl/bizer/D2RQ/0.1#")  # how legacy RML names a database
+# rr:SQL2008 (https://www.w3.org/TR/r2rml/#dfn-sql-version-identifier) and the identifiers the
+# RDB2RDF working group listed for other SQL dialects; any other is a mapping error.
+SQL_VERSIONS = {v.RR[name] for name in (
+    "SQL2008", "Oracle", "MySQL", "MSSQLServer", "HSQLDB", "PostgreSQL", "DB2", "Informix", "Ingres", "Progress",
+    "SybaseASE", "SybaseSQLAnywhere", "Virtuoso", "Firebird")}
 
 
 def is_mapping_file(path: Path) -> bool:
@@ -178,6 +183,8 @@ class _Reader:
         source = self._value(source_node, "source")
         delimiter, encoding, compression = ",", "utf-8-sig", None
         nulls: frozenset[str] | None = None
+        if isinstance(source, BNode | URIRef) and (source, RDF.type, D2RQ.Database) in self.graph:
+            return self._database_source(source, source_node, name)
         if isinstance(source, BNode | URIRef):  # a csvw:Table with its dialect, or an RML-IO source
             dialect = self.graph.value(source, v.CSVW.dialect)
             if dialect is not None:
@@ -194,8 +201,6 @@ class _Reader:
             if any(str(p).startswith(str(v.RML)) for p in self.graph.predicates(source)):
                 # RML-IO: only the declared rml:null values are NULL (an empty cell is a value)
                 nulls = frozenset(str(n) for n in self.graph.objects(source, v.RML.null))
-            if (source, RDF.type, D2RQ.Database) in self.graph:
-                return self._database_source(source, table, query, name)
             source = self.graph.value(source, v.CSVW.url) or self._value(source, "path")
         if kind == "sql" and not isinstance(source, Literal):
             raise self._fail("an SQL source is an SQLite database file or a d2rq:Database", name)
@@ -209,35 +214,37 @@ class _Reader:
                              query=str(query) if query is not None else None,
                              declared_in=f"{self.path}: triples map {name}")
 
-    def _database_source(self, database: Node, table: Node | None, query: Node | None,
-                         name: str) -> LogicalSource:
+    def _database_source(self, database: Node, source_node: Node, name: str) -> LogicalSource:
         url = self.graph.value(database, D2RQ.jdbcDSN)
         user, password = self.graph.value(database, D2RQ.username), self.graph.value(database, D2RQ.password)
-        if table is None and query is None:
-            raise self._fail("a d2rq:Database source needs rr:tableName, rml:query or rr:sqlQuery", name)
         try:
             dsn = postgres_dsn(str(url or ""), str(user) if user else None, str(password) if password else None)
         except ValueError:
             raise self._fail(f"d2rq:jdbcDSN '{url}' is not a PostgreSQL database", name,
                              hint="give jdbc:postgresql://host:port/database (PostgreSQL servers and SQLite "
                                   "files are the databases the engine reads)") from None
-        return self._sql_source(dsn, table, query, name)
+        return self._sql_source(dsn, source_node, name)
 
     def _logical_table(self, node: Node, name: str) -> LogicalSource:
-        table, query = self.graph.value(node, v.RR.tableName), self.graph.value(node, v.RR.sqlQuery)
-        if (table is None) == (query is None):
-            raise self._fail("a logical table needs either rr:tableName or rr:sqlQuery", name)
-        database = self.database
-        if database is None:
-            # A legacy RML mapping that declares one database may read logical tables from it too.
-            declared = list(self.graph.subjects(RDF.type, D2RQ.Database))
-            if len(declared) != 1:
-                raise self._fail("an R2RML logical table reads a database the mapping does not name", name,
-                                 hint="give the PostgreSQL database to read when loading the mapping")
-            return self._database_source(declared[0], table, query, name)
-        return self._sql_source(database, table, query, name)
+        if self.database is not None:
+            return self._sql_source(self.database, node, name)
+        # A legacy RML mapping that declares one database may read logical tables from it too.
+        declared = list(self.graph.subjects(RDF.type, D2RQ.Database))
+        if len(declared) != 1:
+            raise self._fail("an R2RML logical table reads a database the mapping does not name", name,
+                             hint="give the PostgreSQL database to read when loading the mapping")
+        return self._database_source(declared[0], node, name)
 
-    def _sql_source(self, dsn: str, table: Node | None, query: Node | None, name: str) -> LogicalSource:
+    def _sql_source(self, dsn: str, source_node: Node, name: str) -> LogicalSource:
+        """A table or query of a PostgreSQL database (https://www.w3.org/TR/r2rml/#logical-tables)."""
+        table = self._value(source_node, "tableName")
+        query = self._value(source_node, "query") or self._value(source_node, "sqlQuery")
+        if table is None and query is None:
+            raise self._fail("a database source needs rr:tableName, or a query (rr:sqlQuery, rml:query)", name)
+        unknown = [str(version) for version in self._values(source_node, "sqlVersion") if version not in SQL_VERSIONS]
+        if unknown:
+            raise self._fail(f"unknown SQL version identifier <{unknown[0]}>", name,
+                             hint="R2RML defines rr:SQL2008; leave rr:sqlVersion out if unsure")
         return LogicalSource(path=Path(database_label(dsn)), formulation="sql", dsn=dsn,
                              table=str(table) if table is not None else None,
                              query=str(query) if query is not None else None,
