@@ -166,17 +166,24 @@ def _xml_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
 
 
 def _csv_records(source: LogicalSource) -> Iterator[tuple[int, Record]]:
+    rows = csv_rows(source)
+    _, header = next(rows, (1, []))
+    for line, row in rows:
+        problem = None if len(row) == len(header) else f"the row has {len(row)} fields, the header {len(header)}"
+        yield line, CsvRecord(dict(zip(header, row, strict=False)), source.nulls, problem)
+
+
+def csv_rows(source: LogicalSource) -> Iterator[tuple[int, list[str]]]:
+    """The header row, then every non-blank row, each with the line it starts on (a quoted field
+    may span lines); a row may have more or fewer fields than the header."""
     path = source.path
     with _open_text(source) as handle:
         try:
             reader = csv.reader(handle, delimiter=source.delimiter)
-            header = next(reader, [])
-            line = reader.line_num + 1
+            line = 1
             for row in reader:
                 if row:  # a blank line is no record
-                    problem = None if len(row) == len(header) else (
-                        f"the row has {len(row)} fields, the header {len(header)}")
-                    yield line, CsvRecord(dict(zip(header, row, strict=False)), source.nulls, problem)
+                    yield line, row
                 line = reader.line_num + 1
         except UnicodeDecodeError as error:
             raise SourceError(f"not {source.encoding} text: {error.reason}", where=f"{path}:{reader.line_num + 1}",
