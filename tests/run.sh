@@ -16,6 +16,19 @@ if [ -z "${VIRTUAL_ENV:-}" ]; then
   . .venv/bin/activate
 fi
 
+echo "== PostgreSQL server programs (the database-source tests start a throwaway server of their own)"
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "error: PostgreSQL is not installed, and installing it needs root:" \
+         "run 'apt-get update && apt-get install -y postgresql' as root, then this script again" >&2
+    exit 2
+  fi
+  command -v apt-get >/dev/null \
+    || { echo "error: no apt-get: install the PostgreSQL server so that /usr/lib/postgresql/<version>/bin/initdb exists" >&2; exit 2; }
+  apt-get update
+  DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
+fi
+
 echo "== install"
 python -m pip install --quiet --disable-pip-version-check --upgrade pip
 python -m pip install --quiet --disable-pip-version-check -e '.[test]'

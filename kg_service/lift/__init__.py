@@ -1,8 +1,9 @@
 """Lift: the RML engine that turns department source files into RDF.
 
-It reads RML (RML-Core and the legacy ``rr:``/``ql:`` vocabulary) and YARRRML (translated to RML
-by ``yatter``); sources are CSV and JSON (RFC 9535 JSONPath) so far; it yields each source record
-with the statements made from it, so a bad record is quarantined and never stops the others.
+It reads RML (RML-Core and the legacy ``rr:``/``ql:`` vocabulary), R2RML and YARRRML (translated to
+RML by ``yatter``); sources are CSV, JSON (RFC 9535 JSONPath), XML, Excel, and SQL tables and queries
+of SQLite files and PostgreSQL servers (``databases``); it yields each source record with the
+statements made from it, so a bad record is quarantined and never stops the others.
 """
 
 from __future__ import annotations

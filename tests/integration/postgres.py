@@ -58,9 +58,11 @@ def _run(command: list[str], folder: Path, what: str) -> None:
 def throwaway_server() -> Iterator[str]:
     """Start a cluster and yield the DSN of its ``postgres`` database (user postgres, no password)."""
     programs = server_programs()
-    folder = Path(tempfile.mkdtemp(prefix="citykg-postgres-"))
+    as_root = os.geteuid() == 0
+    # Under root, /tmp: the server user must be able to reach the folder, which a root-only TMPDIR forbids.
+    folder = Path(tempfile.mkdtemp(prefix="citykg-postgres-", dir="/tmp" if as_root else None))
     as_server_user: list[str] = []
-    if os.geteuid() == 0:
+    if as_root:
         try:
             account = pwd.getpwnam(SERVER_USER)
         except KeyError:
