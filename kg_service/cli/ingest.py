@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from kg_service.cli._shared import RichProgress, err, out, state
 from kg_service.errors import CityKGError
-from kg_service.pipeline import IngestReport
 from kg_service.store import open_store
+
+if TYPE_CHECKING:  # the pipeline's imports are heavy; commands that do not ingest should not pay for them
+    from kg_service.pipeline import IngestReport
 
 
 def register(app: typer.Typer) -> None:

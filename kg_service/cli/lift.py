@@ -14,7 +14,7 @@ import typer
 
 from kg_service.cli._shared import EXIT_CHECK_FAILED, err, state
 from kg_service.errors import CityKGError
-from kg_service.lift import LiftedRecord, find_datasets, lift, load_mapping
+from kg_service.lift import LiftedRecord, find_datasets, load_mapping
 from kg_service.lift.output import write_statements
 
 
@@ -41,9 +41,9 @@ def lift_command(
             reason = f"failed: {record.error}" if record.error else f"skipped: {record.skip_reason}"
             err.print(f"{record.source}:{record.line}: {reason}", markup=False, highlight=False)
 
-    records = lift(loaded, base_iri or settings.base_iri)
+    base = base_iri or settings.base_iri
     if output is None:
-        counts = write_statements(records, sys.stdout.buffer, report)
+        counts = write_statements(loaded, base, sys.stdout.buffer, report)
         sys.stdout.flush()
     else:
         sink: IO[bytes]
@@ -52,7 +52,7 @@ def lift_command(
         except OSError as error:
             raise CityKGError(f"cannot write the output: {error.strerror}", where=str(output)) from error
         with sink:
-            counts = write_statements(records, sink, report)
+            counts = write_statements(loaded, base, sink, report)
     err.print(f"{counts.read} records read: {counts.lifted} lifted, {counts.failed} failed, "
               f"{counts.skipped} skipped; {counts.statements} statements", markup=False, highlight=False)
     if counts.failed:

@@ -12,13 +12,12 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import cast
 
 from kg_service.errors import MappingError, RecordError
 from kg_service.lift import sources
 from kg_service.lift.model import JoinCondition, Mapping, RefObjectMap, TermMap, TriplesMap, ValueKind
 from kg_service.lift.sources import CsvRecord, Record
-from kg_service.lift.tabular import TabularPlan
+from kg_service.lift.tabular import Batch, LiftedRow, TabularPlan
 from kg_service.lift.terms import lexical, lexical_of, make_terms
 
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
@@ -48,12 +47,49 @@ def lift(mapping: Mapping, base_iri: str) -> Iterator[LiftedRecord]:
     for triples_map in mapping.triples_maps:
         _check_references(triples_map, mapping)
         base = triples_map.base_iri or base_iri
-        records = sources.iter_records(triples_map.source)
         if TabularPlan.supports(triples_map) and _parents_exist(triples_map, mapping):
-            yield from _lift_tabular(triples_map, mapping, base, parents, records)
+            yield from _lift_tabular(triples_map, mapping, base, parents)
         else:
-            for line, record in records:
+            for line, record in sources.iter_records(triples_map.source):
                 yield _lift_one(triples_map, line, record, base, parents)
+
+
+@dataclass(slots=True)
+class LiftedChunk:
+    """A batch of records for bulk output: the statements of those lifted, and those that were not."""
+
+    read: int
+    statements: list[str]  # N-Triples, or N-Quads for named-graph statements
+    problems: list[LiftedRecord]  # records that failed or were skipped, each with its reason
+
+
+def lift_chunks(mapping: Mapping, base_iri: str) -> Iterator[LiftedChunk]:
+    """What ``lift`` makes, a batch at a time, without a record object per lifted row."""
+    parents = _ParentIndex(mapping, base_iri)
+    for triples_map in mapping.triples_maps:
+        _check_references(triples_map, mapping)
+        base = triples_map.base_iri or base_iri
+        if TabularPlan.supports(triples_map) and _parents_exist(triples_map, mapping):
+            for batch, numbers, lifted_rows in _tabular_batches(triples_map, mapping, base, parents):
+                if lifted_rows is None:
+                    yield _chunk(list(_row_by_row(triples_map, batch, numbers, base, parents)))
+                    continue
+                problems = [LiftedRecord(triples_map.source.path, line, dict(zip(batch.header, row, strict=False)),
+                                         skip_reason=_no_subject(triples_map))
+                            for line, row, made in zip(numbers, batch.rows, lifted_rows, strict=True)
+                            if made.subject is None]
+                yield LiftedChunk(len(batch), [t for made in lifted_rows for t in made.triples], problems)
+        else:
+            records = (_lift_one(triples_map, line, record, base, parents)
+                       for line, record in sources.iter_records(triples_map.source))
+            while records_batch := list(itertools.islice(records, BATCH_ROWS)):
+                yield _chunk(records_batch)
+
+
+def _chunk(records: list[LiftedRecord]) -> LiftedChunk:
+    good = [r for r in records if r.error is None and r.skip_reason is None]
+    return LiftedChunk(len(records), [s for r in good for s in (*r.triples, *r.quads)],
+                       [r for r in records if r.error is not None or r.skip_reason is not None])
 
 
 def _lift_one(triples_map: TriplesMap, line: int, record: Record, base_iri: str,
@@ -68,26 +104,47 @@ def _lift_one(triples_map: TriplesMap, line: int, record: Record, base_iri: str,
     return lifted
 
 
-def _lift_tabular(triples_map: TriplesMap, mapping: Mapping, base_iri: str, parents: _ParentIndex,
-                  records: Iterator[tuple[int, Record]]) -> Iterator[LiftedRecord]:
-    """CSV rows a batch at a time through the compiled plan; a batch with a bad row goes row by row."""
-    plan = TabularPlan(triples_map, mapping, base_iri, lambda ref, row: parents.subjects(ref, row, triples_map))
-    path = triples_map.source.path
-    no_subject = (f"no subject: a value the subject map needs "
-                  f"({', '.join(triples_map.subject.references)}) is empty")
-    while batch := list(itertools.islice(records, BATCH_ROWS)):
-        rows = [cast(CsvRecord, record) for _, record in batch]
-        try:
-            if any(row.problem for row in rows):
-                raise RecordError("a malformed row")
-            lifted_rows = plan.run(rows)
-        except RecordError:
-            for line, record in batch:
-                yield _lift_one(triples_map, line, record, base_iri, parents)
+def _lift_tabular(triples_map: TriplesMap, mapping: Mapping, base_iri: str,
+                  parents: _ParentIndex) -> Iterator[LiftedRecord]:
+    for batch, numbers, lifted_rows in _tabular_batches(triples_map, mapping, base_iri, parents):
+        if lifted_rows is None:
+            yield from _row_by_row(triples_map, batch, numbers, base_iri, parents)
             continue
-        for (line, row), made in zip(batch, lifted_rows, strict=True):
-            yield LiftedRecord(source=path, line=line, values=row.raw(), subject=made.subject, triples=made.triples,
-                               skip_reason=None if made.subject is not None else no_subject)
+        path, no_subject = triples_map.source.path, _no_subject(triples_map)
+        for line, record, made in zip(numbers, batch.records, lifted_rows, strict=True):
+            yield LiftedRecord(source=path, line=line, values=record.values, subject=made.subject,
+                               triples=made.triples, skip_reason=None if made.subject is not None else no_subject)
+
+
+def _tabular_batches(triples_map: TriplesMap, mapping: Mapping, base_iri: str, parents: _ParentIndex
+                     ) -> Iterator[tuple[Batch, list[int], list[LiftedRow] | None]]:
+    """CSV rows a batch at a time through the compiled plan, each batch with its line numbers and
+    what the plan made of it, or None when a row failed: that batch then goes row by row."""
+    plan = TabularPlan(triples_map, mapping, base_iri, lambda ref, row: parents.subjects(ref, row, triples_map))
+    rows = sources.csv_rows(triples_map.source)
+    _, header = next(rows, (1, []))
+    while chunk := list(itertools.islice(rows, BATCH_ROWS)):
+        batch = Batch(header, [row for _, row in chunk], triples_map.source.nulls)
+        numbers = [line for line, _ in chunk]
+        try:
+            if any(len(row) != len(header) for row in batch.rows):
+                raise RecordError("a malformed row")
+            yield batch, numbers, plan.run(batch)
+        except RecordError:
+            yield batch, numbers, None
+
+
+def _row_by_row(triples_map: TriplesMap, batch: Batch, numbers: list[int], base_iri: str,
+                parents: _ParentIndex) -> Iterator[LiftedRecord]:
+    header = batch.header
+    for line, row in zip(numbers, batch.rows, strict=True):
+        problem = None if len(row) == len(header) else f"the row has {len(row)} fields, the header {len(header)}"
+        record = CsvRecord(dict(zip(header, row, strict=False)), batch.nulls, problem)
+        yield _lift_one(triples_map, line, record, base_iri, parents)
+
+
+def _no_subject(triples_map: TriplesMap) -> str:
+    return f"no subject: a value the subject map needs ({', '.join(triples_map.subject.references)}) is empty"
 
 
 def _parents_exist(triples_map: TriplesMap, mapping: Mapping) -> bool:
@@ -101,8 +158,7 @@ def _lift_record(triples_map: TriplesMap, record: Record, lifted: LiftedRecord, 
                  parents: _ParentIndex) -> None:
     subjects = make_terms(triples_map.subject, record, base_iri)
     if not subjects:  # as NULL in R2RML: no subject, no statements; the pipeline reports it as skipped
-        lifted.skip_reason = (f"no subject: a value the subject map needs "
-                              f"({', '.join(triples_map.subject.references)}) is empty")
+        lifted.skip_reason = _no_subject(triples_map)
         return
     lifted.subject = subjects[0]
     subject_graphs = _graphs(triples_map.graphs, record, base_iri)

@@ -8,15 +8,13 @@ failed are reported through a callback with their place in the source, never sil
 from __future__ import annotations
 
 import gc
-import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO
 
-from kg_service.lift.engine import LiftedRecord
-
-BATCH_RECORDS = 5000
+from kg_service.lift.engine import LiftedRecord, lift_chunks
+from kg_service.lift.model import Mapping
 
 
 @dataclass
@@ -30,37 +28,31 @@ class LiftCounts:
     statements: int = 0
 
 
-def statement_batches(records: Iterable[LiftedRecord], counts: LiftCounts,
+def statement_batches(mapping: Mapping, base_iri: str, counts: LiftCounts,
                       on_problem: Callable[[LiftedRecord], None] | None = None) -> Iterator[bytes]:
-    """UTF-8 N-Quads (N-Triples where a record has no named-graph statements), one chunk per batch."""
-    records = iter(records)
+    """UTF-8 N-Quads (N-Triples where a statement is in the default graph), one chunk per batch."""
     with _fewer_collections():
-        while batch := list(itertools.islice(records, BATCH_RECORDS)):
-            lines: list[str] = []
-            for record in batch:
-                counts.read += 1
-                if record.error is not None or record.skip_reason is not None:
-                    if record.error is not None:
-                        counts.failed += 1
-                    else:
-                        counts.skipped += 1
-                    if on_problem is not None:
-                        on_problem(record)
-                    continue
-                counts.lifted += 1
-                lines.extend(record.triples)
-                lines.extend(record.quads)
-            if lines:
-                counts.statements += len(lines)
-                lines.append("")
-                yield "\n".join(lines).encode()
+        for chunk in lift_chunks(mapping, base_iri):
+            counts.read += chunk.read
+            for problem in chunk.problems:
+                if problem.error is not None:
+                    counts.failed += 1
+                else:
+                    counts.skipped += 1
+                if on_problem is not None:
+                    on_problem(problem)
+            counts.lifted += chunk.read - len(chunk.problems)
+            if chunk.statements:
+                counts.statements += len(chunk.statements)
+                chunk.statements.append("")
+                yield "\n".join(chunk.statements).encode()
 
 
-def write_statements(records: Iterable[LiftedRecord], sink: IO[bytes],
+def write_statements(mapping: Mapping, base_iri: str, sink: IO[bytes],
                      on_problem: Callable[[LiftedRecord], None] | None = None) -> LiftCounts:
     counts = LiftCounts()
-    for chunk in statement_batches(records, counts, on_problem):
-        sink.write(chunk)
+    for data in statement_batches(mapping, base_iri, counts, on_problem):
+        sink.write(data)
     return counts
 
 

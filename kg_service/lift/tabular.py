@@ -9,7 +9,7 @@ fails, the engine re-runs that batch row by row, so a bad row still fails alone 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from kg_service.lift.model import Mapping, RefObjectMap, TermMap, TermType, TriplesMap, ValueKind
@@ -33,15 +33,47 @@ _URI_SAFE_RUN = re.compile(r"[A-Za-z0-9\-._~]*")
 _IRI_SAFE_RUN = re.compile(r"(?:[A-Za-z0-9\-._~]|[^\x00-\x7f])*")
 
 Column = list[str | None]  # one term (N-Triples text) or None per row
-Rows = Sequence[CsvRecord]
-ColumnMaker = Callable[[Rows], Column]
-JoinLookup = Callable[[RefObjectMap, Record], list[str]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LiftedRow:
     subject: str | None
     triples: list[str]
+
+
+class Batch:
+    """Rows of a CSV source as lists, with the records the row-by-row makers need built on demand."""
+
+    def __init__(self, header: list[str], rows: list[list[str]], nulls: frozenset[str] | None) -> None:
+        self.header = header
+        # a repeated column name reads the last of them, as a record (a dict) does
+        self.positions = {name: index for index, name in enumerate(header)}
+        self.rows = rows
+        self.nulls = nulls
+        self._records: list[CsvRecord] | None = None
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def records(self) -> list[CsvRecord]:
+        if self._records is None:
+            self._records = [CsvRecord(dict(zip(self.header, row, strict=False)), self.nulls) for row in self.rows]
+        return self._records
+
+    def cells(self, reference: str) -> list[str | None]:
+        """A column's values, None where the cell is NULL (empty, or one of the declared NULL values)."""
+        index = self.positions.get(reference)
+        if index is None:
+            return [None] * len(self.rows)
+        if self.nulls is None:
+            return [row[index] or None for row in self.rows]
+        nulls = self.nulls
+        return [None if (value := row[index]) in nulls else value for row in self.rows]
+
+
+ColumnMaker = Callable[[Batch], Column]
+JoinLookup = Callable[[RefObjectMap, Record], list[str]]
 
 
 class TabularPlan:
@@ -73,7 +105,7 @@ class TabularPlan:
         return (source.formulation == "csv" and source.path.suffix.lower() != ".xlsx" and not triples_map.graphs
                 and not any(pom.graphs for pom in triples_map.predicate_objects))
 
-    def run(self, rows: Rows) -> list[LiftedRow]:
+    def run(self, rows: Batch) -> list[LiftedRow]:
         """Lift every row; raises RecordError if any row fails (the caller then goes row by row)."""
         subjects = self.subject(rows)
         # One column of statements per (predicate, object) pair, then read across each row.
@@ -84,7 +116,7 @@ class TabularPlan:
             predicate_columns = [make(rows) for make in predicate_makers]
             for object_maker in object_makers:
                 if isinstance(object_maker, RefObjectMap):
-                    joined = joined or [[] for _ in rows]
+                    joined = joined or [[] for _ in range(len(rows))]
                     self._emit_joined(rows, subjects, predicate_columns, object_maker, joined)
                     continue
                 objects = object_maker(rows)
@@ -93,15 +125,15 @@ class TabularPlan:
                                        for s, p, o in zip(subjects, predicates, objects, strict=True)])
         made = [[statement for statement in row if statement is not None] for row in zip(*statements, strict=True)]
         if not statements:
-            made = [[] for _ in rows]
+            made = [[] for _ in range(len(rows))]
         if joined:
             for row_statements, extra in zip(made, joined, strict=True):
                 row_statements.extend(extra)
         return [LiftedRow(subject, row_statements) for subject, row_statements in zip(subjects, made, strict=True)]
 
-    def _emit_joined(self, rows: Rows, subjects: Column, predicate_columns: list[Column], ref: RefObjectMap,
+    def _emit_joined(self, rows: Batch, subjects: Column, predicate_columns: list[Column], ref: RefObjectMap,
                      triples: list[list[str]]) -> None:
-        for index, (row, subject) in enumerate(zip(rows, subjects, strict=True)):
+        for index, (row, subject) in enumerate(zip(rows.records, subjects, strict=True)):
             if subject is None:
                 continue
             parents = self._joins(ref, row)
@@ -124,29 +156,24 @@ def _column_maker(term_map: TermMap, base_iri: str) -> ColumnMaker:
     return _row_by_row(term_map, base_iri)
 
 
-def _cells(reference: str, rows: Rows) -> list[str | None]:
-    """A column's values, None where the cell is NULL (empty, or one of the declared NULL values)."""
-    nulls = rows[0].nulls if rows else None
-    if nulls is None:
-        return [value if (value := row.values.get(reference)) else None for row in rows]
-    return [None if (value := row.values.get(reference)) is None or value in nulls else value for row in rows]
-
-
 def _literal_column(term_map: TermMap) -> ColumnMaker:
     reference = term_map.value
     suffix = (f"@{term_map.language}" if term_map.language
               else f"^^<{term_map.datatype}>" if term_map.datatype else "")
 
-    def make(rows: Rows) -> Column:
-        return [None if value is None else f'"{_escaped(value)}"{suffix}' for value in _cells(reference, rows)]
+    def make(rows: Batch) -> Column:
+        values = rows.cells(reference)
+        if _needs_escapes(values):
+            return [None if value is None else f'"{value.translate(_LITERAL_ESCAPES)}"{suffix}' for value in values]
+        return [None if value is None else f'"{value}"{suffix}' for value in values]
     return make
 
 
-def _escaped(value: str) -> str:
-    """N-Triples string escapes; most values need none, and looking is cheaper than translating."""
-    if '"' in value or "\\" in value or "\n" in value or "\r" in value:
-        return value.translate(_LITERAL_ESCAPES)
-    return value
+def _needs_escapes(values: list[str | None]) -> bool:
+    """Whether any value of a column needs N-Triples string escapes: one look at the whole column
+    (most columns need none) instead of one per value."""
+    text = "".join(value for value in values if value is not None)
+    return '"' in text or "\\" in text or "\n" in text or "\r" in text
 
 
 def _iri_template_column(term_map: TermMap, base_iri: str) -> ColumnMaker:
@@ -161,11 +188,15 @@ def _iri_template_column(term_map: TermMap, base_iri: str) -> ColumnMaker:
     # every filling a valid IRI; otherwise each filling is checked (and resolved) as the row path does.
     checked = bool(_ABSOLUTE_IRI.match(texts[0])) and not any(_FORBIDDEN_IN_IRI.search(text) for text in texts)
 
-    def encoded(reference: str, rows: Rows) -> list[str | None]:
+    def encoded(reference: str, rows: Batch) -> list[str | None]:
+        values = rows.cells(reference)
+        # One look at the whole column first: values made only of safe characters stay as they are.
+        if safe_run.fullmatch("".join(value for value in values if value is not None)):
+            return values
         return [None if value is None else value if plain(value) or safe_run.fullmatch(value)
-                else _percent_encode(value, safe) for value in _cells(reference, rows)]
+                else _percent_encode(value, safe) for value in values]
 
-    def make(rows: Rows) -> Column:
+    def make(rows: Batch) -> Column:
         columns = [encoded(reference, rows) for reference in references]
         if len(references) == 1:
             before, after = texts
@@ -189,6 +220,6 @@ def _interleave(texts: list[str], values: tuple[str | None, ...]) -> list[str]:
 
 def _row_by_row(term_map: TermMap, base_iri: str) -> ColumnMaker:
     """Any other term map (functions, blank nodes, language or datatype maps), one row at a time."""
-    def make(rows: Rows) -> Column:
-        return [terms[0] if (terms := make_terms(term_map, row, base_iri)) else None for row in rows]
+    def make(rows: Batch) -> Column:
+        return [terms[0] if (terms := make_terms(term_map, row, base_iri)) else None for row in rows.records]
     return make

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kg_service.lift import engine, lift, load_mapping, output
+from kg_service.lift import engine, lift, load_mapping
 from kg_service.lift.model import Mapping
 from kg_service.lift.output import LiftCounts, statement_batches, write_statements
 from kg_service.lift.sources import iter_records
@@ -95,7 +95,7 @@ def test_output_streams_every_statement_and_counts_every_record(tmp_path: Path) 
     mapping = _write(tmp_path, MESSY_ROWS)
     problems: list[engine.LiftedRecord] = []
     sink = io.BytesIO()
-    counts = write_statements(lift(mapping, BASE), sink, problems.append)
+    counts = write_statements(mapping, BASE, sink, problems.append)
     lines = sink.getvalue().decode().splitlines()
     assert counts.read == counts.lifted + counts.failed + counts.skipped == len(MESSY_ROWS) + 3
     assert (counts.failed, counts.skipped) == (2, 1)
@@ -108,7 +108,6 @@ def test_memory_stays_bounded_however_many_rows(tmp_path: Path, monkeypatch: pyt
     """Peak memory while streaming 10k rows stays near that of 1k rows (it would grow tenfold if
     anything held every row or statement). Small batches keep the traced run short."""
     monkeypatch.setattr(engine, "BATCH_ROWS", 250)
-    monkeypatch.setattr(output, "BATCH_RECORDS", 250)
     peaks = []
     for rows in (1_000, 10_000):
         folder = tmp_path / str(rows)
@@ -116,7 +115,7 @@ def test_memory_stays_bounded_however_many_rows(tmp_path: Path, monkeypatch: pyt
         mapping = _write(folder, [[f"S{i}", f"站点{i}", str(i), "", f"D{i % 7}", "O1"] for i in range(rows)])
         counts = LiftCounts()
         tracemalloc.start()
-        for _ in statement_batches(lift(mapping, BASE), counts):
+        for _ in statement_batches(mapping, BASE, counts):
             pass
         peaks.append(tracemalloc.get_traced_memory()[1])
         tracemalloc.stop()
