@@ -16,10 +16,12 @@ from rdflib.term import Identifier
 
 @dataclass(frozen=True)
 class FieldSource:
-    """Where a GraphQL field's value lives: a predicate, optionally one language of it."""
+    """Where a GraphQL field's value lives: a predicate, optionally one language of it, or only
+    values of one class (locatedIn also names parcels and communities, not only the district)."""
 
     predicate: str
     language: str | None = None
+    value_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,8 @@ def compile_list(spec: ClassQuery, selected: Sequence[str], *, limit: int, offse
         source = spec.fields[name]
         variable = f"?v_{name}"
         language = f' FILTER(LANGMATCHES(LANG({variable}), "{source.language}"))' if source.language else ""
+        if source.value_class:
+            language += f" {variable} a {URIRef(source.value_class).n3()} ."
         patterns.append(f"OPTIONAL {{ ?entity {URIRef(source.predicate).n3()} {variable} .{language} }}")
         projections.append(f"(SAMPLE({variable}) AS ?{name})")
     if "classes" in selected:

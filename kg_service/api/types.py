@@ -37,7 +37,7 @@ ENTERPRISE_QUERY = ClassQuery(
         "registeredCapital": FieldSource(str(CITY.registeredCapital)),
         "employees": FieldSource(str(CITY.employees)),
         "establishedOn": FieldSource(str(CITY.establishedOn)),
-        "district": FieldSource(str(CITY.locatedIn)),
+        "district": FieldSource(str(CITY.locatedIn), value_class=str(CITY.District)),
     },
 )
 

@@ -18,7 +18,7 @@ SAMPLE = project_path("mappings") / "market-regulation" / "sample" / "enterprise
 
 
 def _sample_rows() -> list[dict[str, str]]:
-    with SAMPLE.open(encoding="utf-8") as handle:
+    with SAMPLE.open(encoding="gb18030") as handle:
         return list(csv.DictReader(handle))
 
 
