@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from kg_service.store.base import GraphStore, QueryResult, RdfFormat, RdfInput, SelectResult, select
+from kg_service.store.base import GraphStore, GraphWrites, QueryResult, RdfFormat, RdfInput, SelectResult, select
 from kg_service.store.registry import backend_names, open_store, register_backend
 
 __all__ = [
     "GraphStore",
+    "GraphWrites",
     "QueryResult",
     "RdfFormat",
     "RdfInput",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
@@ -46,6 +46,17 @@ class RdfFormat(Enum):
 
 # Serialized RDF: all at once, a readable binary file, a path, or a stream of chunks.
 RdfInput = bytes | BinaryIO | Path | Iterable[bytes]
+
+
+@dataclass(frozen=True)
+class GraphWrites:
+    """Writes to several named graphs that take effect together, in one transaction: a job's data,
+    its quarantine and its provenance are all there after a commit, or none of them."""
+
+    replace: Mapping[str, RdfInput] = field(default_factory=dict)  # graph -> its whole new content
+    add: Mapping[str, RdfInput] = field(default_factory=dict)  # graph -> triples added to it
+    # (graph, predicate IRI, object IRI): every statement "?s predicate object" leaves the graph
+    retract: Sequence[tuple[str, str, str]] = ()
 
 
 @dataclass(frozen=True)
@@ -91,6 +102,11 @@ class GraphStore(Protocol):
     def replace_graph(self, graph: str, data: RdfInput, format: RdfFormat, *,
                       base_iri: str | None = None) -> None:
         """Atomically replace the content of one named graph with the given triples."""
+        ...
+
+    def commit(self, writes: GraphWrites, format: RdfFormat = RdfFormat.N_TRIPLES) -> None:
+        """Apply ``writes`` atomically (retractions first, then replacements and additions); the
+        data are triples in ``format``. A reader, or a process killed meanwhile, sees all or none."""
         ...
 
     def delete_graph(self, graph: str) -> None:

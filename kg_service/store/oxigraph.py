@@ -22,7 +22,7 @@ from rdflib.term import Identifier, Node
 
 from kg_service.config import Settings
 from kg_service.errors import QuerySyntaxError, StoreError, StoreLockedError
-from kg_service.store.base import QueryResult, RdfFormat, RdfInput, SelectResult, as_binary_file
+from kg_service.store.base import GraphWrites, QueryResult, RdfFormat, RdfInput, SelectResult, as_binary_file
 
 _FORMATS: dict[RdfFormat, ox.RdfFormat] = {
     RdfFormat.N_TRIPLES: ox.RdfFormat.N_TRIPLES,
@@ -137,13 +137,31 @@ class OxigraphStore:
 
     def replace_graph(self, graph: str, data: RdfInput, format: RdfFormat, *,
                       base_iri: str | None = None) -> None:
+        self.commit(GraphWrites(replace={graph: data}), format, base_iri=base_iri)
+
+    def commit(self, writes: GraphWrites, format: RdfFormat = RdfFormat.N_TRIPLES, *,
+               base_iri: str | None = None) -> None:
         if format.has_graphs:
-            raise StoreError(f"replace_graph takes triples (N-Triples or Turtle), not {format.name}", where=graph)
-        target = _iri(graph)
-        staging = self._bulk_load_to_staging(data, format, base_iri)
-        self._update(f"DROP SILENT GRAPH {target} ; ADD SILENT {staging} TO {target}")
-        # Outside the transaction, which then holds only the new graph; invisible meanwhile.
-        self._store.remove_graph(staging)
+            raise StoreError(f"a commit takes triples (N-Triples or Turtle), not {format.name}",
+                             where=", ".join([*writes.replace, *writes.add]))
+        staged: list[ox.NamedNode] = []
+        try:
+            # Each payload is bulk-loaded (streamed) into a private staging graph first; only the
+            # one update below, a single transaction, makes anything visible.
+            steps = [f"DELETE WHERE {{ GRAPH {_iri(graph)} {{ ?s {_iri(predicate)} {_iri(obj)} }} }}"
+                     for graph, predicate, obj in writes.retract]
+            for graph, data in writes.replace.items():
+                staged.append(self._bulk_load_to_staging(data, format, base_iri))
+                steps.append(f"DROP SILENT GRAPH {_iri(graph)} ; ADD SILENT {staged[-1]} TO {_iri(graph)}")
+            for graph, data in writes.add.items():
+                staged.append(self._bulk_load_to_staging(data, format, base_iri))
+                steps.append(f"ADD SILENT {staged[-1]} TO {_iri(graph)}")
+            if steps:
+                self._update(" ;\n".join(steps))
+        finally:
+            # Outside the transaction, which then holds only the new graphs; invisible meanwhile.
+            for staging in staged:
+                self._store.remove_graph(staging)
 
     def delete_graph(self, graph: str) -> None:
         self._update(f"DROP SILENT GRAPH {_iri(graph)}")

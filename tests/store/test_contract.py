@@ -7,9 +7,11 @@ throwaway instance from ``open_backend``.
 from __future__ import annotations
 
 import io
+import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from rdflib.compare import isomorphic
 
 from kg_service.config import Settings, load_settings
 from kg_service.errors import QuerySyntaxError, StoreError
-from kg_service.store import GraphStore, RdfFormat, SelectResult, backend_names, open_store, select
+from kg_service.store import GraphStore, GraphWrites, RdfFormat, SelectResult, backend_names, open_store, select
 
 EX = "http://example.org/"
 G1, G2 = f"{EX}graph/one", f"{EX}graph/two"
@@ -268,3 +270,63 @@ def test_a_graph_being_staged_is_invisible_to_queries(store: GraphStore, backend
     assert store.query("ASK { ?s ?p 'half-loaded' }") is False
     assert store.query("ASK { GRAPH ?g { ?s ?p 'half-loaded' } }") is False
     assert store.query("ASK { ?s ?p 'kept' }") is True
+
+
+def test_commit_replaces_adds_and_retracts_together(store: GraphStore) -> None:
+    store.replace_graph(G1, _triples(3, "old"), RdfFormat.N_TRIPLES)
+    store.load(f"<{EX}a> <{EX}from> <{EX}one> .\n<{EX}b> <{EX}from> <{EX}two> .\n".encode(), RdfFormat.N_TRIPLES,
+               graph=G2)
+    store.commit(GraphWrites(replace={G1: _triples(2, "new")},
+                             add={G2: f"<{EX}c> <{EX}from> <{EX}one> .\n".encode()},
+                             retract=[(G2, f"{EX}from", f"{EX}one")]))
+    assert store.count(G1) == 4
+    assert store.query(f'ASK {{ GRAPH <{G1}> {{ ?s <{EX}version> "old" }} }}') is False
+    rows = select(store, f"SELECT ?s WHERE {{ GRAPH <{G2}> {{ ?s <{EX}from> ?o }} }} ORDER BY ?s").rows
+    assert [str(s) for (s,) in rows] == [f"{EX}b", f"{EX}c"]  # retracted first, then added
+
+
+def test_a_commit_with_one_bad_payload_changes_nothing(store: GraphStore) -> None:
+    store.replace_graph(G1, _triples(3, "old"), RdfFormat.N_TRIPLES)
+    with pytest.raises(StoreError):
+        store.commit(GraphWrites(replace={G1: _triples(2, "new"), G2: b"<not a triple"},
+                                 retract=[(G1, f"{EX}version", f"{EX}none")]))
+    assert store.count(G1) == 6 and G2 not in store.named_graphs()
+    assert store.query(f'ASK {{ GRAPH <{G1}> {{ ?s <{EX}version> "new" }} }}') is False
+
+
+@pytest.mark.parametrize("backend_name", backend_names())
+def test_a_process_killed_mid_commit_leaves_every_graph_before_or_after(backend_name: str, tmp_path: Path) -> None:
+    """A writer commits two graphs together, version after version, and is killed with SIGKILL at
+    moments spread over its work; after each kill both graphs hold one and the same version, whole."""
+    settings = load_settings(store=backend_name, data_dir=tmp_path / "data")
+    writer = f"""
+import sys
+from kg_service.config import load_settings
+from kg_service.store import GraphWrites, RdfFormat, open_store
+from tests.store.test_contract import _triples
+with open_store(load_settings()) as store:
+    for version in range(1000):
+        store.commit(GraphWrites(replace={{{G1!r}: _triples(20000, str(version)),
+                                           {G2!r}: _triples(500, str(version))}}))
+        print(version, flush=True)
+"""
+    env = {"CITYKG_DATA_DIR": str(settings.data_dir), "CITYKG_STORE": settings.store, "PATH": "/usr/bin:/bin",
+           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    seen: list[str] = []
+    for attempt in range(6):
+        process = subprocess.Popen([sys.executable, "-c", writer], env=env, stdout=subprocess.PIPE, text=True)
+        assert process.stdout is not None
+        for _ in range(1 + attempt % 3):  # wait for some commits, then kill at a moment inside the next
+            if not process.stdout.readline():
+                break
+        time.sleep(0.05 * attempt)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        with open_store(settings) as store:
+            versions = {str(v) for g in (G1, G2) for (v,) in select(
+                store, f"SELECT DISTINCT ?v WHERE {{ GRAPH <{g}> {{ ?s <{EX}version> ?v }} }}").rows}
+            assert len(versions) == 1, versions
+            assert (store.count(G1), store.count(G2)) == (40000, 1000)
+            assert store.named_graphs() == [G1, G2]  # no staging graph left visible
+            seen.extend(versions)
+    assert len(set(seen)) > 1  # the kills fell at different points of the writer's work
