@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kg_service.reason.abox import infer
+from kg_service.reason.abox import closure, infer
+from kg_service.reason.consistency import inconsistencies
 from kg_service.reason.tbox import TBoxReport, check_ontology
 
-__all__ = ["TBoxReport", "check_ontology", "infer"]
+__all__ = ["TBoxReport", "check_ontology", "closure", "inconsistencies", "infer"]
