@@ -2,9 +2,10 @@
 
 Named graphs live under the configured base IRI (see ``Settings.base_iri``):
 ``graph/ontology``, ``graph/source/<dept>/<dataset>``, ``graph/quarantine/<dept>/<dataset>``,
-``graph/inferred``, ``graph/candidates`` (proposed near-matches for a person to confirm) and
-``graph/provenance``. ``graph/staging/<token>`` holds a graph while it is
-being loaded, before it atomically replaces its target.
+``graph/inferred``, ``graph/candidates`` (proposed near-matches for a person to confirm),
+``graph/spatial`` (relations computed from geometries) and ``graph/provenance``.
+``graph/staging/<token>`` holds a graph while it is being loaded, before it atomically replaces
+its target.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ class GraphNames:
     def candidates(self) -> str:
         """Near-matches across departments (``skos:closeMatch`` with a score), recomputed by reasoning."""
         return self._graph("candidates")
+
+    @property
+    def spatial(self) -> str:
+        """Relations computed from geometries (within, intersects, located in, nearest facility)."""
+        return self._graph("spatial")
 
     @property
     def provenance(self) -> str:
