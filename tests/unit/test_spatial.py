@@ -217,3 +217,12 @@ def test_reading_features_closes_classes_over_the_ontology(city: tuple[GraphStor
     store, settings, _ = city
     hospitals = [f for f in read_spatial_features(store, settings.graphs.source_prefix) if f.is_a(CITY.Hospital)]
     assert hospitals and all(f.is_a(CITY.PublicServiceFacility) for f in hospitals)
+
+
+def test_no_spatial_triple_repeats_a_departments(city: tuple[GraphStore, Settings, SpatialReport]) -> None:
+    store, settings, report = city
+    repeated = select(store, f"""
+        SELECT ?s ?p ?o WHERE {{ GRAPH <{settings.graphs.spatial}> {{ ?s ?p ?o }}
+          GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), "{settings.graphs.source_prefix}")) }}""").rows
+    assert repeated == []
+    assert store.count(settings.graphs.spatial) == report.total
