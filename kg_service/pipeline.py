@@ -8,9 +8,13 @@ quarantined or skipped with a reason.
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import itertools
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Protocol
 
 from rdflib import Graph, Literal, URIRef
@@ -19,10 +23,11 @@ from kg_service.config import Settings
 from kg_service.errors import MappingError
 from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
 from kg_service.namespaces import CITY
-from kg_service.ontology import content_hash, load_ontology, load_shapes
+from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
+from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
 from kg_service.reason import infer
 from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links
-from kg_service.store import GraphStore, RdfFormat
+from kg_service.store import GraphStore, GraphWrites, RdfFormat
 from kg_service.validate import GateReport, quarantine_triples, validate
 from kg_service.validate.quarantine import RefusedRecord
 
@@ -125,7 +130,9 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
                     progress: Progress) -> DatasetReport:
     graph = settings.graphs.source(dataset.id)
     report = DatasetReport(dataset=dataset.id, graph=graph)
+    started = datetime.datetime.now(datetime.UTC)
     mapping = load_mapping(dataset.mapping_path)
+    sources: set[Path] = set()
 
     lifted: list[LiftedRecord] = []
     refused: list[RefusedRecord] = []
@@ -134,6 +141,7 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
         for record in lift(mapping, settings.base_iri):
             report.read += 1
             advance(1)
+            sources.add(record.source)
             key = (str(record.source), tuple(sorted(record.values.items())))
             if key in first_seen:
                 report.skipped += 1
@@ -170,17 +178,49 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
     report.warnings = [f"{f.focus_node}: {f.describe()}" for f in gate.findings if f.severity != "Violation"]
     report.quarantine_reasons = [f"{r.source.name}:{r.line}: {'; '.join(r.reasons)}" for r in refused]
 
-    with progress.stage(f"{dataset.id}: commit", total=len(committed)) as advance:
-        lines = (f"{triple}\n".encode() for record in committed for triple in record.triples)
-        store.replace_graph(graph, lines, RdfFormat.N_TRIPLES)
-        quarantine_graph = settings.graphs.quarantine(dataset.id)
-        quarantine = quarantine_triples(quarantine_graph, refused, settings.mappings_dir)
-        store.replace_graph(quarantine_graph, quarantine.serialize(format="nt", encoding="utf-8"),
-                            RdfFormat.N_TRIPLES)
-        advance(len(committed))
     report.committed, report.quarantined = len(committed), len(refused)
+    with progress.stage(f"{dataset.id}: commit", total=len(committed)) as advance:
+        _commit(settings, store, dataset, vocabulary, report, started, committed, refused, sources)
+        advance(len(committed))
     report.triples = store.count(graph)
     return report
+
+
+def _commit(settings: Settings, store: GraphStore, dataset: Dataset, vocabulary: Vocabulary,
+            report: DatasetReport, started: datetime.datetime, committed: list[LiftedRecord],
+            refused: list[RefusedRecord], sources: set[Path]) -> None:
+    """One transaction: the dataset's graph, its quarantine, who asserted what, and the job's record.
+
+    When the data and the quarantine are what the store already holds, only the job is recorded
+    (outcome "unchanged"): running the same job twice changes no data the second time."""
+    graph, quarantine_graph = settings.graphs.source(dataset.id), settings.graphs.quarantine(dataset.id)
+    statements = sorted({f"{triple}\n" for record in committed for triple in record.triples})
+    quarantine = quarantine_triples(quarantine_graph, refused, settings.mappings_dir).serialize(
+        format="nt", encoding="utf-8")
+    content = hashlib.sha256("".join(statements).encode() + b"\0" + _sorted_lines(quarantine)).hexdigest()
+    stamp = (f"<{graph}>", f"<{CITY.contentHash}>", Literal(content).n3())
+    unchanged = store.query(f"ASK {{ GRAPH <{settings.graphs.provenance}> {{ {' '.join(stamp)} }} }}") is True
+    files = {path: sha256_of(path) for path in sorted({*sources, dataset.mapping_path}) if path.is_file()}
+    job = JobRecord(dataset.id, graph, started, datetime.datetime.now(datetime.UTC), files, settings.mappings_dir,
+                    ONTOLOGY_IRI, ontology_version(vocabulary.ontology), vocabulary.content_hash, report.read,
+                    report.committed, report.quarantined, report.skipped, "unchanged" if unchanged else "committed")
+    history = job_graph(job, settings.base_iri).serialize(format="nt", encoding="utf-8")
+    if unchanged:
+        store.commit(GraphWrites(add={settings.graphs.provenance: history}))
+        return
+    entities = sorted({record.subject for record in committed if record.subject})
+    attribution = attribution_lines(settings.base_iri, dataset.id, entities)
+    store.commit(GraphWrites(
+        replace={graph: (line.encode() for line in statements), quarantine_graph: quarantine},
+        retract=[(settings.graphs.provenance, None, str(CITY.assertedBy),
+                  str(dataset_iri(settings.base_iri, dataset.id))),
+                 (settings.graphs.provenance, graph, str(CITY.contentHash), None)],
+        add={settings.graphs.provenance: itertools.chain([history, " ".join(stamp).encode() + b" .\n"],
+                                                         attribution)}))
+
+
+def _sorted_lines(data: bytes) -> bytes:
+    return b"".join(sorted(set(data.splitlines(keepends=True))))
 
 
 def committed_data(settings: Settings, store: GraphStore, graphs: list[str] | None = None) -> Graph:

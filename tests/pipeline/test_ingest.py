@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 
@@ -14,6 +15,7 @@ from kg_service.namespaces import CITY
 from kg_service.store import GraphStore, RdfFormat, open_store, select
 
 DATASET = "market-regulation/enterprise-register"
+PROV = "http://www.w3.org/ns/prov#"
 SAMPLE = project_path("mappings") / "market-regulation" / "sample" / "enterprise-register.csv"
 
 
@@ -22,10 +24,18 @@ def _sample_rows() -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
-def _dump(store: GraphStore) -> bytes:
+def _dump(store: GraphStore, without: str | None = None) -> bytes:
     out = io.BytesIO()
     store.export(out, RdfFormat.N_QUADS)
-    return b"\n".join(sorted(out.getvalue().splitlines()))
+    return b"\n".join(sorted(line for line in out.getvalue().splitlines()
+                             if without is None or not line.endswith(f"<{without}> .".encode())))
+
+
+def _job_outcomes(store: GraphStore, settings: Settings) -> list[tuple[str, str]]:
+    rows = select(store, f"""SELECT ?graph ?outcome WHERE {{ GRAPH <{settings.graphs.provenance}> {{
+        ?job a <{CITY.IngestJob}> ; <{CITY.jobOutcome}> ?outcome . ?graph <{PROV}wasGeneratedBy> ?job }} }}
+        ORDER BY ?graph ?outcome""").rows
+    return [(str(graph), str(outcome)) for graph, outcome in rows]
 
 
 def test_every_record_is_committed_quarantined_or_skipped(memory_settings: Settings) -> None:
@@ -84,11 +94,42 @@ def test_reasoning_adds_superclasses_to_the_inferred_graph_only(memory_settings:
 
 
 def test_running_the_same_job_twice_changes_nothing(memory_settings: Settings) -> None:
+    provenance = memory_settings.graphs.provenance
     with open_store(memory_settings) as store:
+        report = pipeline.ingest(memory_settings, store, None)
+        first = _dump(store, without=provenance)
         pipeline.ingest(memory_settings, store, None)
-        first = _dump(store)
-        pipeline.ingest(memory_settings, store, None)
-        assert _dump(store) == first
+        assert _dump(store, without=provenance) == first
+        # The history says so: each dataset's second job found its data already there.
+        graphs = [memory_settings.graphs.source(d.dataset) for d in report.datasets]
+        assert _job_outcomes(store, memory_settings) == sorted(
+            [(graph, "committed") for graph in graphs] + [(graph, "unchanged") for graph in graphs])
+
+
+def test_provenance_records_the_job_its_files_and_who_asserted_each_entity(memory_settings: Settings) -> None:
+    with open_store(memory_settings) as store:
+        report = pipeline.ingest(memory_settings, store, [DATASET])
+        provenance = memory_settings.graphs.provenance
+        (job,) = select(store, f"""SELECT ?job ?read ?committed ?quarantined ?skipped ?start ?end WHERE {{
+            GRAPH <{provenance}> {{ ?job a <{CITY.IngestJob}> ; <{CITY.recordsRead}> ?read ;
+              <{CITY.recordsCommitted}> ?committed ; <{CITY.recordsQuarantined}> ?quarantined ;
+              <{CITY.recordsSkipped}> ?skipped ; <{PROV}startedAtTime> ?start ; <{PROV}endedAtTime> ?end ;
+              <{PROV}wasAssociatedWith> <{CITY.MarketRegulationBureau}> }} }}""").rows
+        (dataset,) = report.datasets
+        assert [int(v) for v in job[1:5]] == [dataset.read, dataset.committed, dataset.quarantined, dataset.skipped]
+        assert job[5].toPython() <= job[6].toPython()
+        files = {str(path): str(checksum) for path, checksum in select(store, f"""SELECT ?path ?sum WHERE {{
+            GRAPH <{provenance}> {{ <{job[0]}> <{PROV}used> ?file . ?file <{CITY.filePath}> ?path ;
+            <{CITY.contentHash}> ?sum }} }}""").rows}
+        sample = project_path("mappings") / "market-regulation/sample/enterprise-register.csv"
+        assert files["market-regulation/sample/enterprise-register.csv"] == hashlib.sha256(
+            sample.read_bytes()).hexdigest()
+        assert "market-regulation/enterprise-register.rml.ttl" in files
+        asserted = select(store, f"""SELECT (COUNT(DISTINCT ?entity) AS ?n) WHERE {{ GRAPH <{provenance}> {{
+            ?entity <{CITY.assertedBy}> ?dataset }} }}""").rows[0][0]
+        committed_subjects = select(store, f"""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{
+            GRAPH <{memory_settings.graphs.source(DATASET)}> {{ ?s a ?class }} }}""").rows[0][0]
+        assert int(asserted) == int(committed_subjects) > 0
 
 
 def test_ontology_graph_is_published(memory_settings: Settings) -> None:
