@@ -27,6 +27,7 @@ from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_
 from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
 from kg_service.reason import infer
 from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links
+from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat
 from kg_service.validate import GateReport, quarantine_triples, validate
 from kg_service.validate.quarantine import RefusedRecord
@@ -225,8 +226,7 @@ def _sorted_lines(data: bytes) -> bytes:
 
 def committed_data(settings: Settings, store: GraphStore, graphs: list[str] | None = None) -> Graph:
     """The committed triples of the given source graphs (all of them by default), as one graph."""
-    chosen = graphs if graphs is not None else [g for g in store.named_graphs()
-                                                if g.startswith(settings.graphs.source_prefix)]
+    chosen = graphs if graphs is not None else _source_graphs(settings, store)
     data = Graph()
     for graph in chosen:
         result = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {URIRef(graph).n3()} {{ ?s ?p ?o }} }}")
@@ -235,10 +235,18 @@ def committed_data(settings: Settings, store: GraphStore, graphs: list[str] | No
     return data
 
 
+def _source_graphs(settings: Settings, store: GraphStore) -> list[str]:
+    return [g for g in store.named_graphs() if g.startswith(settings.graphs.source_prefix)]
+
+
 def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None = None) -> int:
-    """Recompute the inferred graph from the ontology and all committed data; returns its size."""
+    """Recompute the spatial relations and the inferred graph from the ontology and all committed
+    data; returns the inferred graph's size. Spatial facts come first, so that the reasoner carries
+    a located-in the geometry found up the administrative hierarchy like one a department stated."""
     vocabulary = vocabulary or Vocabulary.load(settings)
-    inferred = infer(vocabulary.ontology, committed_data(settings, store))
+    spatial_relations(store, settings.graphs)
+    data = committed_data(settings, store, [*_source_graphs(settings, store), settings.graphs.spatial])
+    inferred = infer(vocabulary.ontology, data)
     store.replace_graph(settings.graphs.inferred, inferred.serialize(format="nt", encoding="utf-8"),
                         RdfFormat.N_TRIPLES)
     link_candidates(settings, store)
