@@ -55,8 +55,8 @@ class GraphWrites:
 
     replace: Mapping[str, RdfInput] = field(default_factory=dict)  # graph -> its whole new content
     add: Mapping[str, RdfInput] = field(default_factory=dict)  # graph -> triples added to it
-    # (graph, predicate IRI, object IRI): every statement "?s predicate object" leaves the graph
-    retract: Sequence[tuple[str, str, str]] = ()
+    # (graph, subject, predicate, object), IRIs or None for any: every matching statement leaves the graph
+    retract: Sequence[tuple[str, str | None, str | None, str | None]] = ()
 
 
 @dataclass(frozen=True)

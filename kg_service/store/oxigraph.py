@@ -148,8 +148,9 @@ class OxigraphStore:
         try:
             # Each payload is bulk-loaded (streamed) into a private staging graph first; only the
             # one update below, a single transaction, makes anything visible.
-            steps = [f"DELETE WHERE {{ GRAPH {_iri(graph)} {{ ?s {_iri(predicate)} {_iri(obj)} }} }}"
-                     for graph, predicate, obj in writes.retract]
+            steps = [f"DELETE WHERE {{ GRAPH {_iri(graph)} {{ {_term_or_any(subject, '?s')} "
+                     f"{_term_or_any(predicate, '?p')} {_term_or_any(obj, '?o')} }} }}"
+                     for graph, subject, predicate, obj in writes.retract]
             for graph, data in writes.replace.items():
                 staged.append(self._bulk_load_to_staging(data, format, base_iri))
                 steps.append(f"DROP SILENT GRAPH {_iri(graph)} ; ADD SILENT {staged[-1]} TO {_iri(graph)}")
@@ -216,6 +217,10 @@ def _parse_errors(where: str) -> Iterator[None]:
     except SyntaxError as error:
         raise StoreError(f"cannot parse the RDF: {error}", where=where,
                          hint="nothing was written; fix the input and retry") from error
+
+
+def _term_or_any(value: str | None, variable: str) -> str:
+    return variable if value is None else str(_iri(value))
 
 
 def _iri(value: str) -> ox.NamedNode:

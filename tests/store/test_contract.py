@@ -278,7 +278,7 @@ def test_commit_replaces_adds_and_retracts_together(store: GraphStore) -> None:
                graph=G2)
     store.commit(GraphWrites(replace={G1: _triples(2, "new")},
                              add={G2: f"<{EX}c> <{EX}from> <{EX}one> .\n".encode()},
-                             retract=[(G2, f"{EX}from", f"{EX}one")]))
+                             retract=[(G2, None, f"{EX}from", f"{EX}one")]))
     assert store.count(G1) == 4
     assert store.query(f'ASK {{ GRAPH <{G1}> {{ ?s <{EX}version> "old" }} }}') is False
     rows = select(store, f"SELECT ?s WHERE {{ GRAPH <{G2}> {{ ?s <{EX}from> ?o }} }} ORDER BY ?s").rows
@@ -289,7 +289,7 @@ def test_a_commit_with_one_bad_payload_changes_nothing(store: GraphStore) -> Non
     store.replace_graph(G1, _triples(3, "old"), RdfFormat.N_TRIPLES)
     with pytest.raises(StoreError):
         store.commit(GraphWrites(replace={G1: _triples(2, "new"), G2: b"<not a triple"},
-                                 retract=[(G1, f"{EX}version", f"{EX}none")]))
+                                 retract=[(G1, None, f"{EX}version", None)]))
     assert store.count(G1) == 6 and G2 not in store.named_graphs()
     assert store.query(f'ASK {{ GRAPH <{G1}> {{ ?s <{EX}version> "new" }} }}') is False
 
