@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import cached_property
 
 CITY_CODE = "990100"
+# Metres per degree at the city's latitude (about 36.6 degrees north), for areas and pipe lengths.
+METRES_PER_DEGREE_EAST, METRES_PER_DEGREE_NORTH = 89_360, 111_000
 ROWS_PER_COMMUNITY = 250  # source rows (all departments) per community: sets the city's size
 WEST, SOUTH, NORTH = 117.00, 36.60, 36.64
 DISTRICT_WIDTH = 0.04

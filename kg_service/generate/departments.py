@@ -28,6 +28,8 @@ from kg_service.generate.city import (
     HOSPITAL_SLOT,
     INDUSTRIAL_SLOTS,
     LAND_USES,
+    METRES_PER_DEGREE_EAST,
+    METRES_PER_DEGREE_NORTH,
     PUMP_SLOT,
     SCHOOL_SLOT,
     Box,
@@ -202,7 +204,8 @@ def write_parcels(city: City, path: Path, rows: int, seed: int) -> int:
                 if rng.random() < BAD_RATE:
                     use = "X1"  # in no edition of GB 50137: the gate refuses the parcel
                 box = parcel_box(community, slot)
-                hectares = (box.east - box.west) * 89_360 * (box.north - box.south) * 111_000 / 10_000
+                hectares = ((box.east - box.west) * METRES_PER_DEGREE_EAST
+                            * (box.north - box.south) * METRES_PER_DEGREE_NORTH / 10_000)
                 area: float | None = round(hectares, 3)
                 unit: str | None = "公顷"
                 if rng.random() < 0.3:
@@ -398,7 +401,7 @@ def _customers(city: City, index: int) -> Iterator[tuple[str, str, tuple[float, 
 
 def _metres(a: tuple[float, float], b: tuple[float, float]) -> float:
     """Length of a short line in this city (latitude about 36.6 degrees)."""
-    return math.hypot((a[0] - b[0]) * 89_360, (a[1] - b[1]) * 111_000)
+    return math.hypot((a[0] - b[0]) * METRES_PER_DEGREE_EAST, (a[1] - b[1]) * METRES_PER_DEGREE_NORTH)
 
 
 def write_network(city: City, path: Path, rows: int, seed: int) -> int:
