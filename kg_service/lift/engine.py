@@ -113,7 +113,8 @@ def _lift_tabular(triples_map: TriplesMap, mapping: Mapping, base_iri: str,
         path, no_subject = triples_map.source.path, _no_subject(triples_map)
         for line, record, made in zip(numbers, batch.records, lifted_rows, strict=True):
             yield LiftedRecord(source=path, line=line, values=record.values, subject=made.subject,
-                               triples=made.triples, skip_reason=None if made.subject is not None else no_subject)
+                               triples=made.triples, error=made.error,
+                               skip_reason=None if made.subject is not None or made.error else no_subject)
 
 
 def _tabular_batches(triples_map: TriplesMap, mapping: Mapping, base_iri: str, parents: _ParentIndex

@@ -2,8 +2,8 @@
 
 A CSV record gives at most one value per reference, so every term map makes at most one term per
 row, and a term map can be run over a whole column with one comprehension instead of one call chain
-per row. The result is exactly what the per-record path in ``engine`` makes; when any row of a batch
-fails, the engine re-runs that batch row by row, so a bad row still fails alone and with its reason.
+per row. The result is exactly what the per-record path in ``engine`` makes: a row that fails fails
+alone, with the reason the per-record path would give (the first failing term in mapping order).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from kg_service.errors import RecordError
 from kg_service.lift.model import Mapping, RefObjectMap, TermMap, TermType, TriplesMap, ValueKind
 from kg_service.lift.sources import CsvRecord, Record
 from kg_service.lift.terms import (
@@ -39,6 +40,7 @@ Column = list[str | None]  # one term (N-Triples text) or None per row
 class LiftedRow:
     subject: str | None
     triples: list[str]
+    error: str | None = None  # why the row could not be lifted; it then has no statements
 
 
 class Batch:
@@ -51,6 +53,7 @@ class Batch:
         self.rows = rows
         self.nulls = nulls
         self._records: list[CsvRecord] | None = None
+        self.failures: dict[int, str] = {}  # row index -> the first problem a term map had with it
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -106,8 +109,9 @@ class TabularPlan:
                 and not any(pom.graphs for pom in triples_map.predicate_objects))
 
     def run(self, rows: Batch) -> list[LiftedRow]:
-        """Lift every row; raises RecordError if any row fails (the caller then goes row by row)."""
+        """Lift every row; a row a term map failed on comes back with the first problem and no statements."""
         subjects = self.subject(rows)
+        subject_failures = dict(rows.failures)
         # One column of statements per (predicate, object) pair, then read across each row.
         statements: list[Column] = [[None if s is None else f"{s} {_RDF_TYPE} {cls} ." for s in subjects]
                                     for cls in self.classes]
@@ -129,14 +133,23 @@ class TabularPlan:
         if joined:
             for row_statements, extra in zip(made, joined, strict=True):
                 row_statements.extend(extra)
-        return [LiftedRow(subject, row_statements) for subject, row_statements in zip(subjects, made, strict=True)]
+        lifted = [LiftedRow(subject, row_statements) for subject, row_statements in zip(subjects, made, strict=True)]
+        for index, problem in rows.failures.items():
+            # Without a subject the per-record path makes nothing more, so later terms cannot fail.
+            if index in subject_failures or subjects[index] is not None:
+                lifted[index] = LiftedRow(subjects[index], [], subject_failures.get(index, problem))
+        return lifted
 
     def _emit_joined(self, rows: Batch, subjects: Column, predicate_columns: list[Column], ref: RefObjectMap,
                      triples: list[list[str]]) -> None:
         for index, (row, subject) in enumerate(zip(rows.records, subjects, strict=True)):
             if subject is None:
                 continue
-            parents = self._joins(ref, row)
+            try:
+                parents = self._joins(ref, row)
+            except RecordError as error:
+                rows.failures.setdefault(index, error.problem)
+                continue
             for predicates in predicate_columns:
                 predicate = predicates[index]
                 if predicate is not None:
@@ -206,7 +219,8 @@ def _iri_template_column(term_map: TermMap, base_iri: str) -> ColumnMaker:
                       for values in zip(*columns, strict=True)]
         if checked:
             return [None if iri is None else f"<{iri}>" for iri in filled]
-        return [None if iri is None else _iri(iri, base_iri) for iri in filled]
+        return [None if iri is None else _row_term(rows, index, _iri, iri, base_iri)
+                for index, iri in enumerate(filled)]
     return make
 
 
@@ -221,5 +235,19 @@ def _interleave(texts: list[str], values: tuple[str | None, ...]) -> list[str]:
 def _row_by_row(term_map: TermMap, base_iri: str) -> ColumnMaker:
     """Any other term map (functions, blank nodes, language or datatype maps), one row at a time."""
     def make(rows: Batch) -> Column:
-        return [terms[0] if (terms := make_terms(term_map, row, base_iri)) else None for row in rows.records]
+        return [_row_term(rows, index, _first_term, term_map, row, base_iri) for index, row in enumerate(rows.records)]
     return make
+
+
+def _first_term(term_map: TermMap, record: Record, base_iri: str) -> str | None:
+    terms = make_terms(term_map, record, base_iri)
+    return terms[0] if terms else None
+
+
+def _row_term(rows: Batch, index: int, make: Callable[..., str | None], *arguments: object) -> str | None:
+    """One row's term, or None with the row's failure noted when the value cannot make one."""
+    try:
+        return make(*arguments)
+    except RecordError as error:
+        rows.failures.setdefault(index, error.problem)
+        return None

@@ -91,6 +91,20 @@ def test_a_batch_of_good_rows_takes_the_compiled_plan(tmp_path: Path, monkeypatc
     assert calls == [], "good rows went row by row"
 
 
+def test_a_bad_value_fails_its_row_alone_on_the_compiled_plan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    calls: list[int] = []
+    original = engine._lift_one
+    monkeypatch.setattr(engine, "_lift_one", lambda *args: calls.append(1) or original(*args))
+    mapping = _write(tmp_path, [MESSY_ROWS[0], MESSY_ROWS[3], MESSY_ROWS[5]])
+    records = [r for r in lift(mapping, BASE) if r.source.name == "sites.csv"]
+    assert calls == [], "a batch with one bad value went row by row"
+    assert [r.error is not None for r in records] == [False, True, False]
+    assert records[1].triples == [] and "not an iri" in (records[1].error or "")
+    assert [_comparable(r) for r in records] == [_comparable(r) for r in _row_by_row(mapping)
+                                                 if r.source.name == "sites.csv"]
+
+
 def test_output_streams_every_statement_and_counts_every_record(tmp_path: Path) -> None:
     mapping = _write(tmp_path, MESSY_ROWS)
     problems: list[engine.LiftedRecord] = []
