@@ -3,7 +3,8 @@
 Named graphs live under the configured base IRI (see ``Settings.base_iri``):
 ``graph/ontology``, ``graph/source/<dept>/<dataset>``, ``graph/quarantine/<dept>/<dataset>``,
 ``graph/inferred``, ``graph/candidates`` (proposed near-matches for a person to confirm),
-``graph/spatial`` (relations computed from geometries) and ``graph/provenance``.
+``graph/spatial`` (relations computed from geometries), ``graph/provenance`` and
+``graph/digest/<dept>/<dataset>`` (what each entity's last job lifted, to find what changed).
 ``graph/staging/<token>`` holds a graph while it is being loaded, before it atomically replaces
 its target.
 """
@@ -73,6 +74,10 @@ class GraphNames:
     def quarantine(self, dataset_id: str) -> str:
         """The graph holding a dataset's rejected records and the reasons they were rejected."""
         return self._graph(f"quarantine/{dataset_id}")
+
+    def digests(self, dataset_id: str) -> str:
+        """Per entity of a dataset, a digest of what its last job lifted: the next job compares."""
+        return self._graph(f"digest/{dataset_id}")
 
     @property
     def source_prefix(self) -> str:

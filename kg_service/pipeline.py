@@ -20,6 +20,17 @@ from typing import Any, Protocol
 from rdflib import Graph, Literal, URIRef
 
 from kg_service.config import Settings
+from kg_service.delta import (
+    Change,
+    Previous,
+    Staged,
+    StagedNeighbours,
+    content_digest,
+    digest_lines,
+    focus_and_data,
+    read_previous,
+    validated_with_line,
+)
 from kg_service.errors import MappingError
 from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
 from kg_service.namespaces import CITY
@@ -31,6 +42,7 @@ from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat
 from kg_service.validate import GateReport, quarantine_triples, validate
 from kg_service.validate.quarantine import RefusedRecord
+from kg_service.validate.scope import Reach, shape_reach
 
 Advance = Callable[[int], None]
 
@@ -58,6 +70,8 @@ class DatasetReport:
     quarantined: int = 0
     skipped: int = 0
     triples: int = 0
+    focus_nodes_validated: int = 0  # every entity on a first or full job; what a change can affect otherwise
+    entities_changed: int = 0  # entities lifted differently from the last job (new, changed or gone)
     warnings: list[str] = field(default_factory=list)
     quarantine_reasons: list[str] = field(default_factory=list)
     skip_reasons: list[str] = field(default_factory=list)
@@ -88,11 +102,13 @@ class Vocabulary:
     ontology: Graph
     shapes: Graph
     content_hash: str
+    reach: Reach  # the steps the shapes take from a focus node: what a change can affect
 
     @classmethod
     def load(cls, settings: Settings) -> Vocabulary:
-        return cls(load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir),
-                   content_hash(settings.ontology_dir))
+        shapes = load_shapes(settings.ontology_dir)
+        return cls(load_ontology(settings.ontology_dir), shapes, content_hash(settings.ontology_dir),
+                   shape_reach(shapes))
 
 
 def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = None,
@@ -163,10 +179,16 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
             else:
                 lifted.append(record)
 
-    with progress.stage(f"{dataset.id}: validate", total=len(lifted)) as advance:
-        staging = Graph().parse(data="\n".join(t for r in lifted for t in r.triples), format="nt")
-        gate = validate(staging, vocabulary.shapes, vocabulary.ontology)
-        advance(len(lifted))
+    with progress.stage(f"{dataset.id}: validate", total=None) as advance:
+        staged = Staged.of(lifted)
+        digests = staged.digests()
+        previous = read_previous(store, settings.graphs, dataset.id)
+        change = Change.between(previous, digests)
+        focus, data = _validation_scope(store, graph, vocabulary, staged, previous, change)
+        gate = validate(data, vocabulary.shapes, vocabulary.ontology, focus)
+        report.focus_nodes_validated = len(staged.statements) if focus is None else len(focus)
+        report.entities_changed = len(change)
+        advance(1)
     violations = gate.by_focus_node("Violation")
     committed: list[LiftedRecord] = []
     for record in lifted:
@@ -180,44 +202,113 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
     report.quarantine_reasons = [f"{r.source.name}:{r.line}: {'; '.join(r.reasons)}" for r in refused]
 
     report.committed, report.quarantined = len(committed), len(refused)
+    job = _Job(dataset, report, started, sources, staged, digests, previous, change,
+               refused_entities={f"<{r.entity}>" for r in refused if r.entity}, incremental=focus is not None)
     with progress.stage(f"{dataset.id}: commit", total=len(committed)) as advance:
-        _commit(settings, store, dataset, vocabulary, report, started, committed, refused, sources)
+        _commit(settings, store, vocabulary, job, refused)
         advance(len(committed))
     report.triples = store.count(graph)
     return report
 
 
-def _commit(settings: Settings, store: GraphStore, dataset: Dataset, vocabulary: Vocabulary,
-            report: DatasetReport, started: datetime.datetime, committed: list[LiftedRecord],
-            refused: list[RefusedRecord], sources: set[Path]) -> None:
-    """One transaction: the dataset's graph, its quarantine, who asserted what, and the job's record.
+INCREMENTAL_SHARE = 0.25  # above this share of entities changed, validating everything is as quick
+
+
+def _validation_scope(store: GraphStore, graph: str, vocabulary: Vocabulary, staged: Staged, previous: Previous,
+                      change: Change) -> tuple[set[str] | None, Graph]:
+    """What the gate validates: the focus nodes the change can affect and the statements they need,
+    or (None, everything) when the last job's checks cannot be reused: a first job, an ontology or
+    shapes changed since, a shape reading beyond its focus node's reach, blank-node subjects (a new
+    identity each run), or a change touching much of the dataset."""
+    reusable = (previous.validated_with == vocabulary.content_hash and previous.digests
+                and not vocabulary.reach.whole_graph
+                and len(change) <= INCREMENTAL_SHARE * max(len(staged.statements), 1)
+                and not any(subject.startswith("_:") for subject in (*staged.statements, *previous.digests)))
+    if not reusable:
+        everything = Graph()
+        text = "\n".join(line for lines in staged.statements.values() for line in lines)
+        if text:
+            everything.parse(data=text, format="nt")
+        return None, everything
+    neighbours = StagedNeighbours(store, graph, staged, change, previous.refused)
+    return focus_and_data(vocabulary.reach, staged, change, previous, neighbours)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One dataset's job, between the gate and the commit."""
+
+    dataset: Dataset
+    report: DatasetReport
+    started: datetime.datetime
+    sources: set[Path]
+    staged: Staged
+    digests: dict[str, str]
+    previous: Previous
+    change: Change
+    refused_entities: set[str]  # N-Triples form
+    incremental: bool
+
+    @property
+    def committed_entities(self) -> set[str]:
+        return set(self.staged.statements) - self.refused_entities
+
+
+def _commit(settings: Settings, store: GraphStore, vocabulary: Vocabulary, job: _Job,
+            refused: list[RefusedRecord]) -> None:
+    """One transaction: the dataset's graph, its digests, its quarantine, who asserted what, and the
+    job's record. A full job replaces the graphs; an incremental one retracts and adds the changed
+    entities' statements only.
 
     When the data and the quarantine are what the store already holds, only the job is recorded
     (outcome "unchanged"): running the same job twice changes no data the second time."""
-    graph, quarantine_graph = settings.graphs.source(dataset.id), settings.graphs.quarantine(dataset.id)
-    statements = sorted({f"{triple}\n" for record in committed for triple in record.triples})
+    dataset, report, graphs = job.dataset, job.report, settings.graphs
+    graph, quarantine_graph, digest_graph = (graphs.source(dataset.id), graphs.quarantine(dataset.id),
+                                             graphs.digests(dataset.id))
+    committed = job.committed_entities
     quarantine = quarantine_triples(quarantine_graph, refused, settings.mappings_dir).serialize(
         format="nt", encoding="utf-8")
-    content = hashlib.sha256("".join(statements).encode() + b"\0" + _sorted_lines(quarantine)).hexdigest()
+    content = hashlib.sha256(content_digest(job.digests, committed).encode() + b"\0" + _sorted_lines(quarantine)
+                             ).hexdigest()
     stamp = (f"<{graph}>", f"<{CITY.contentHash}>", Literal(content).n3())
-    unchanged = store.query(f"ASK {{ GRAPH <{settings.graphs.provenance}> {{ {' '.join(stamp)} }} }}") is True
-    files = {path: sha256_of(path) for path in sorted({*sources, dataset.mapping_path}) if path.is_file()}
-    job = JobRecord(dataset.id, graph, started, datetime.datetime.now(datetime.UTC), files, settings.mappings_dir,
-                    ONTOLOGY_IRI, ontology_version(vocabulary.ontology), vocabulary.content_hash, report.read,
-                    report.committed, report.quarantined, report.skipped, "unchanged" if unchanged else "committed")
-    history = job_graph(job, settings.base_iri).serialize(format="nt", encoding="utf-8")
+    unchanged = store.query(f"ASK {{ GRAPH <{graphs.provenance}> {{ {' '.join(stamp)} }} }}") is True
+    files = {path: sha256_of(path) for path in sorted({*job.sources, dataset.mapping_path}) if path.is_file()}
+    record = JobRecord(dataset.id, graph, job.started, datetime.datetime.now(datetime.UTC), files,
+                       settings.mappings_dir, ONTOLOGY_IRI, ontology_version(vocabulary.ontology),
+                       vocabulary.content_hash, report.read, report.committed, report.quarantined, report.skipped,
+                       "unchanged" if unchanged else "committed")
+    history = job_graph(record, settings.base_iri).serialize(format="nt", encoding="utf-8")
     if unchanged:
-        store.commit(GraphWrites(add={settings.graphs.provenance: history}))
+        store.commit(GraphWrites(add={graphs.provenance: history}))
         return
-    entities = sorted({record.subject for record in committed if record.subject})
-    attribution = attribution_lines(settings.base_iri, dataset.id, entities)
+    asserted_by = (str(CITY.assertedBy), str(dataset_iri(settings.base_iri, dataset.id)))
+    validated_with = validated_with_line(graphs, dataset.id, vocabulary.content_hash)
+    if job.incremental:
+        # Whose committed statements differ: lifted differently, gone, or in or out of quarantine.
+        touched = job.change.changed | job.change.removed | (job.previous.refused ^ job.refused_entities)
+        entering = sorted(touched & committed)
+        relifted = sorted(job.change.changed)
+        store.commit(GraphWrites(
+            replace={quarantine_graph: quarantine},
+            retract=[*((graph, s[1:-1], None, None) for s in sorted(touched)),
+                     *((digest_graph, s[1:-1], str(CITY.liftDigest), None)
+                       for s in sorted(job.change.changed | job.change.removed)),
+                     *((graphs.provenance, s[1:-1], *asserted_by) for s in sorted(touched)),
+                     (graphs.provenance, graph, str(CITY.contentHash), None)],
+            add={graph: (f"{line}\n".encode() for line in job.staged.lines(entering)),
+                 digest_graph: digest_lines(job.digests, relifted),
+                 graphs.provenance: itertools.chain([history, " ".join(stamp).encode() + b" .\n"],
+                                                    attribution_lines(settings.base_iri, dataset.id, entering))}))
+        return
+    entities = sorted(committed)
     store.commit(GraphWrites(
-        replace={graph: (line.encode() for line in statements), quarantine_graph: quarantine},
-        retract=[(settings.graphs.provenance, None, str(CITY.assertedBy),
-                  str(dataset_iri(settings.base_iri, dataset.id))),
-                 (settings.graphs.provenance, graph, str(CITY.contentHash), None)],
-        add={settings.graphs.provenance: itertools.chain([history, " ".join(stamp).encode() + b" .\n"],
-                                                         attribution)}))
+        replace={graph: (f"{line}\n".encode() for line in job.staged.lines(entities)),
+                 quarantine_graph: quarantine,
+                 digest_graph: itertools.chain([validated_with], digest_lines(job.digests, sorted(job.digests)))},
+        retract=[(graphs.provenance, None, *asserted_by),
+                 (graphs.provenance, graph, str(CITY.contentHash), None)],
+        add={graphs.provenance: itertools.chain([history, " ".join(stamp).encode() + b" .\n"],
+                                                attribution_lines(settings.base_iri, dataset.id, entities))}))
 
 
 def _sorted_lines(data: bytes) -> bytes:

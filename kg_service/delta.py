@@ -1,0 +1,185 @@
+"""A dataset's freshly lifted statements against what the store holds from its last job.
+
+Every entity's statements (those with it as subject) get a digest. The digests of the last job live
+in the dataset's digest graph, written in the same commit as the data, so comparing them tells
+which entities changed without reading the dataset's graph back. The store is then asked only
+about the changed entities and their neighbours: which focus nodes the change can affect (through
+the steps the shapes take, ``validate.scope``) and which statements validating them reads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from rdflib import Graph, URIRef
+from rdflib.term import Node
+
+from kg_service.lift import LiftedRecord
+from kg_service.namespaces import CITY, GraphNames
+from kg_service.store import GraphStore, select
+from kg_service.validate.scope import Reach, affected, neighbourhood, seeds_of_change
+
+Statement = tuple[str, str, str]  # subject, predicate, object in N-Triples form
+_LOOKUP_BATCH = 500  # nodes per store query: a VALUES block of this size stays a quick query
+
+
+@dataclass
+class Staged:
+    """One job's lifted statements by subject, each statement once, in lift order."""
+
+    statements: dict[str, list[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, records: Iterable[LiftedRecord]) -> Staged:
+        by_subject: dict[str, dict[str, None]] = defaultdict(dict)
+        for record in records:
+            for line in record.triples:
+                by_subject[line.split(" ", 1)[0]][line] = None
+        return cls({subject: list(lines) for subject, lines in by_subject.items()})
+
+    def digests(self) -> dict[str, str]:
+        return {subject: _digest(lines) for subject, lines in self.statements.items()}
+
+    def lines(self, subjects: Iterable[str]) -> Iterable[str]:
+        for subject in subjects:
+            yield from self.statements.get(subject, ())
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the store holds about a dataset from its last job."""
+
+    digests: dict[str, str]  # entity -> digest of what was lifted for it
+    refused: set[str]  # entities that were quarantined
+    validated_with: str | None  # the ontology content hash the committed data was validated against
+
+    @property
+    def committed(self) -> set[str]:
+        return set(self.digests) - self.refused
+
+
+def read_previous(store: GraphStore, graphs: GraphNames, dataset_id: str) -> Previous:
+    digest_graph, dataset_graph = graphs.digests(dataset_id), graphs.source(dataset_id)
+    rows = select(store, f"SELECT ?s ?d WHERE {{ GRAPH <{digest_graph}> {{ ?s <{CITY.liftDigest}> ?d }} }}").rows
+    stamp = select(store, f"SELECT ?h WHERE {{ GRAPH <{digest_graph}> {{ <{dataset_graph}> "
+                          f"<{CITY.validatedWith}> ?h }} }}").rows
+    refused = select(store, f"SELECT DISTINCT ?e WHERE {{ GRAPH <{graphs.quarantine(dataset_id)}> "
+                            f"{{ ?r <{CITY.refusedEntity}> ?e }} }}").rows
+    return Previous(digests={_n3(s): str(d) for s, d in rows},
+                    refused={_n3(e) for (e,) in refused},
+                    validated_with=str(stamp[0][0]) if stamp else None)
+
+
+@dataclass(frozen=True)
+class Change:
+    """The entities whose lifted statements differ from the last job's."""
+
+    changed: set[str]  # new, or lifted differently
+    removed: set[str]  # lifted last time, not now
+
+    @classmethod
+    def between(cls, previous: Previous, digests: dict[str, str]) -> Change:
+        return cls(changed={s for s, d in digests.items() if previous.digests.get(s) != d},
+                   removed=set(previous.digests) - set(digests))
+
+    def __len__(self) -> int:
+        return len(self.changed) + len(self.removed)
+
+
+class StagedNeighbours:
+    """Lookups into the dataset's staging graph, before and after the change.
+
+    Entities the job changed, and the quarantined ones, are read from memory; every other entity's
+    statements are what the store already holds for it, so they are read from there."""
+
+    def __init__(self, store: GraphStore, graph: str, staged: Staged, change: Change, refused: set[str]) -> None:
+        self._store, self._graph, self._staged = store, graph, staged
+        self._stale = change.changed | change.removed  # whose statements in the store no longer hold
+        self._pointing: dict[str, list[Statement]] = defaultdict(list)  # object -> in-memory statements
+        for subject in change.changed | refused:
+            for line in staged.statements.get(subject, ()):
+                statement = _split(line)
+                self._pointing[statement[2]].append(statement)
+
+    # before and after: everything either state holds
+    def statements_either(self, nodes: set[str]) -> list[Statement]:
+        return [*self._store_statements(nodes), *self.statements_after(nodes)]
+
+    def pointing_at_either(self, nodes: set[str]) -> list[Statement]:
+        return [*self._store_pointing_at(nodes), *self._memory_pointing_at(nodes)]
+
+    # after the change only
+    def statements_after(self, nodes: set[str]) -> list[Statement]:
+        return [_split(line) for line in self._staged.lines(nodes)]
+
+    def pointing_at_after(self, nodes: set[str]) -> list[Statement]:
+        return [*(s for s in self._store_pointing_at(nodes) if s[0] not in self._stale),
+                *self._memory_pointing_at(nodes)]
+
+    def _memory_pointing_at(self, nodes: set[str]) -> list[Statement]:
+        return [statement for node in nodes for statement in self._pointing.get(node, ())]
+
+    def _store_statements(self, nodes: set[str]) -> list[Statement]:
+        return self._lookup(nodes, "?s")
+
+    def _store_pointing_at(self, nodes: set[str]) -> list[Statement]:
+        return self._lookup(nodes, "?o")
+
+    def _lookup(self, nodes: set[str], variable: str) -> list[Statement]:
+        """The store's statements of the dataset's graph with ``variable`` (?s or ?o) one of ``nodes``."""
+        iris = sorted(node for node in nodes if node.startswith("<"))
+        found: list[Statement] = []
+        for start in range(0, len(iris), _LOOKUP_BATCH):
+            values = " ".join(iris[start:start + _LOOKUP_BATCH])
+            query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{self._graph}> {{ VALUES {variable} {{ {values} }} ?s ?p ?o }} }}"
+            found.extend((_n3(s), _n3(p), _n3(o)) for s, p, o in select(self._store, query).rows)
+        return found
+
+
+def focus_and_data(reach: Reach, staged: Staged, change: Change, previous: Previous,
+                   neighbours: StagedNeighbours) -> tuple[set[str], Graph]:
+    """The focus nodes whose validation the change can alter (with every entity still quarantined,
+    which may now pass), and the part of the staging graph validating them reads."""
+    changed_statements = neighbours.statements_either(change.changed | change.removed)
+    seeds, targets = seeds_of_change(reach, changed_statements)
+    reached = affected(reach, seeds, neighbours.statements_either, neighbours.pointing_at_either)
+    focus = ((reached | targets) & (set(staged.statements) | targets)) | (previous.refused & set(staged.statements))
+    needed = neighbourhood(reach, focus, neighbours.statements_after, neighbours.pointing_at_after)
+    data = Graph()
+    text = "\n".join(staged.lines(needed))
+    if text:
+        data.parse(data=text, format="nt")
+    return focus, data
+
+
+def content_digest(digests: dict[str, str], subjects: Iterable[str]) -> str:
+    """One digest of many entities' digests, independent of their order (a sum, modulo 2^128)."""
+    total = sum(int(digests[subject], 16) for subject in subjects) % (1 << 128)
+    return f"{total:032x}"
+
+
+def digest_lines(digests: dict[str, str], subjects: Iterable[str]) -> Iterable[bytes]:
+    predicate = f" <{CITY.liftDigest}> "
+    return (f'{subject}{predicate}"{digests[subject]}" .\n'.encode() for subject in subjects)
+
+
+def validated_with_line(graphs: GraphNames, dataset_id: str, ontology_hash: str) -> bytes:
+    return f'<{graphs.source(dataset_id)}> <{CITY.validatedWith}> "{ontology_hash}" .\n'.encode()
+
+
+def _digest(lines: list[str]) -> str:
+    return hashlib.blake2b("\n".join(sorted(lines)).encode(), digest_size=16).hexdigest()
+
+
+def _split(line: str) -> Statement:
+    subject, predicate, rest = line.split(" ", 2)
+    return subject, predicate, rest[:-2]  # drop the closing " ."
+
+
+def _n3(term: Node | None) -> str:
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    return term.n3() if term is not None else ""
