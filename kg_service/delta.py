@@ -20,7 +20,8 @@ from rdflib.term import Node
 from kg_service.lift import LiftedRecord
 from kg_service.namespaces import CITY, GraphNames
 from kg_service.store import GraphStore, select
-from kg_service.validate.scope import Reach, affected, neighbourhood, seeds_of_change
+from kg_service.validate.gate import staging_graph
+from kg_service.validate.scope import ANY, Reach, affected, neighbourhood, seeds_of_change
 
 Statement = tuple[str, str, str]  # subject, predicate, object in N-Triples form
 _LOOKUP_BATCH = 500  # nodes per store query: a VALUES block of this size stays a quick query
@@ -108,33 +109,37 @@ class StagedNeighbours:
     def statements_either(self, nodes: set[str]) -> list[Statement]:
         return [*self._store_statements(nodes), *self.statements_after(nodes)]
 
-    def pointing_at_either(self, nodes: set[str]) -> list[Statement]:
-        return [*self._store_pointing_at(nodes), *self._memory_pointing_at(nodes)]
+    def pointing_at_either(self, nodes: set[str], predicates: frozenset[str] | None = None) -> list[Statement]:
+        return [*self._store_pointing_at(nodes, predicates), *self._memory_pointing_at(nodes)]
 
     # after the change only
     def statements_after(self, nodes: set[str]) -> list[Statement]:
         return [_split(line) for line in self._staged.lines(nodes)]
 
-    def pointing_at_after(self, nodes: set[str]) -> list[Statement]:
-        return [*(s for s in self._store_pointing_at(nodes) if s[0] not in self._stale),
+    def pointing_at_after(self, nodes: set[str], predicates: frozenset[str] | None = None) -> list[Statement]:
+        return [*(s for s in self._store_pointing_at(nodes, predicates) if s[0] not in self._stale),
                 *self._memory_pointing_at(nodes)]
 
     def _memory_pointing_at(self, nodes: set[str]) -> list[Statement]:
         return [statement for node in nodes for statement in self._pointing.get(node, ())]
 
     def _store_statements(self, nodes: set[str]) -> list[Statement]:
-        return self._lookup(nodes, "?s")
+        return self._lookup(nodes, "?s", None)
 
-    def _store_pointing_at(self, nodes: set[str]) -> list[Statement]:
-        return self._lookup(nodes, "?o")
+    def _store_pointing_at(self, nodes: set[str], predicates: frozenset[str] | None) -> list[Statement]:
+        return self._lookup(nodes, "?o", predicates)
 
-    def _lookup(self, nodes: set[str], variable: str) -> list[Statement]:
-        """The store's statements of the dataset's graph with ``variable`` (?s or ?o) one of ``nodes``."""
+    def _lookup(self, nodes: set[str], variable: str, predicates: frozenset[str] | None) -> list[Statement]:
+        """The store's statements of the dataset's graph with ``variable`` (?s or ?o) one of ``nodes``,
+        and a predicate among ``predicates`` (any when None or ANY is among them): a node many
+        statements point at (a sensor, a district) is asked only for the steps a shape takes."""
         iris = sorted(node for node in nodes if node.startswith("<"))
+        wanted = "" if predicates is None or ANY in predicates else f"VALUES ?p {{ {' '.join(sorted(predicates))} }}"
         found: list[Statement] = []
         for start in range(0, len(iris), _LOOKUP_BATCH):
             values = " ".join(iris[start:start + _LOOKUP_BATCH])
-            query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{self._graph}> {{ VALUES {variable} {{ {values} }} ?s ?p ?o }} }}"
+            query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH <{self._graph}> {{ VALUES {variable} {{ {values} }} {wanted} "
+                     "?s ?p ?o } }")
             found.extend((_n3(s), _n3(p), _n3(o)) for s, p, o in select(self._store, query).rows)
         return found
 
@@ -148,11 +153,7 @@ def focus_and_data(reach: Reach, staged: Staged, change: Change, previous: Previ
     reached = affected(reach, seeds, neighbours.statements_either, neighbours.pointing_at_either)
     focus = ((reached | targets) & (set(staged.statements) | targets)) | (previous.refused & set(staged.statements))
     needed = neighbourhood(reach, focus, neighbours.statements_after, neighbours.pointing_at_after)
-    data = Graph()
-    text = "\n".join(staged.lines(needed))
-    if text:
-        data.parse(data=text, format="nt")
-    return focus, data
+    return focus, staging_graph("\n".join(staged.lines(needed)))
 
 
 def content_digest(digests: dict[str, str], subjects: Iterable[str]) -> str:

@@ -40,7 +40,7 @@ from kg_service.reason import infer
 from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links
 from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat
-from kg_service.validate import GateReport, quarantine_triples, validate
+from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph, validate
 from kg_service.validate.quarantine import RefusedRecord
 from kg_service.validate.scope import Reach, shape_reach
 
@@ -103,12 +103,12 @@ class Vocabulary:
     shapes: Graph
     content_hash: str
     reach: Reach  # the steps the shapes take from a focus node: what a change can affect
+    gate: Gate  # the shapes prepared for validating
 
     @classmethod
     def load(cls, settings: Settings) -> Vocabulary:
-        shapes = load_shapes(settings.ontology_dir)
-        return cls(load_ontology(settings.ontology_dir), shapes, content_hash(settings.ontology_dir),
-                   shape_reach(shapes))
+        ontology, shapes = load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir)
+        return cls(ontology, shapes, content_hash(settings.ontology_dir), shape_reach(shapes), Gate(shapes, ontology))
 
 
 def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = None,
@@ -184,8 +184,8 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
         digests = staged.digests()
         previous = read_previous(store, settings.graphs, dataset.id)
         change = Change.between(previous, digests)
-        focus, data = _validation_scope(store, graph, vocabulary, staged, previous, change)
-        gate = validate(data, vocabulary.shapes, vocabulary.ontology, focus)
+        focus, data, text = _validation_scope(store, graph, vocabulary, staged, previous, change)
+        gate = vocabulary.gate.validate(data, focus, text)
         report.focus_nodes_validated = len(staged.statements) if focus is None else len(focus)
         report.entities_changed = len(change)
         advance(1)
@@ -215,7 +215,7 @@ INCREMENTAL_SHARE = 0.25  # above this share of entities changed, validating eve
 
 
 def _validation_scope(store: GraphStore, graph: str, vocabulary: Vocabulary, staged: Staged, previous: Previous,
-                      change: Change) -> tuple[set[str] | None, Graph]:
+                      change: Change) -> tuple[set[str] | None, Graph, str | None]:
     """What the gate validates: the focus nodes the change can affect and the statements they need,
     or (None, everything) when the last job's checks cannot be reused: a first job, an ontology or
     shapes changed since, a shape reading beyond its focus node's reach, blank-node subjects (a new
@@ -225,13 +225,10 @@ def _validation_scope(store: GraphStore, graph: str, vocabulary: Vocabulary, sta
                 and len(change) <= INCREMENTAL_SHARE * max(len(staged.statements), 1)
                 and not any(subject.startswith("_:") for subject in (*staged.statements, *previous.digests)))
     if not reusable:
-        everything = Graph()
         text = "\n".join(line for lines in staged.statements.values() for line in lines)
-        if text:
-            everything.parse(data=text, format="nt")
-        return None, everything
+        return None, staging_graph(text), text
     neighbours = StagedNeighbours(store, graph, staged, change, previous.refused)
-    return focus_and_data(vocabulary.reach, staged, change, previous, neighbours)
+    return (*focus_and_data(vocabulary.reach, staged, change, previous, neighbours), None)
 
 
 @dataclass(frozen=True)

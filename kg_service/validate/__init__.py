@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kg_service.validate.gate import Finding, GateReport, validate
+from kg_service.validate.gate import Finding, Gate, GateReport, staging_graph, validate
 from kg_service.validate.quarantine import quarantine_triples
 
-__all__ = ["Finding", "GateReport", "quarantine_triples", "validate"]
+__all__ = ["Finding", "Gate", "GateReport", "quarantine_triples", "staging_graph", "validate"]

@@ -82,7 +82,8 @@ def shape_reach(shapes: Graph) -> Reach:
 # -- walks -----------------------------------------------------------------------------------
 
 Statements = Callable[[set[str]], Iterable[tuple[str, str, str]]]  # nodes -> their statements (s, p, o)
-Pointing = Callable[[set[str]], Iterable[tuple[str, str, str]]]  # nodes -> statements with them as object
+# nodes, predicates (None: any) -> statements with one of the nodes as object and one of the predicates
+Pointing = Callable[[set[str], frozenset[str] | None], Iterable[tuple[str, str, str]]]
 
 
 def affected(reach: Reach, seeds: set[str], statements: Statements, pointing_at: Pointing) -> set[str]:
@@ -91,7 +92,7 @@ def affected(reach: Reach, seeds: set[str], statements: Statements, pointing_at:
     while frontier:
         step: set[str] = set()
         # a node with a forward step to the frontier, or one the frontier's statements lead back to
-        step.update(s for s, p, _ in pointing_at(frontier) if reach.walks_forward(p))
+        step.update(s for s, p, _ in pointing_at(frontier, reach.forward) if reach.walks_forward(p))
         step.update(o for _, p, o in statements(frontier) if reach.walks_backward(p) and _is_node(o))
         frontier = step - found
         found |= frontier
@@ -104,7 +105,8 @@ def neighbourhood(reach: Reach, focus: set[str], statements: Statements, pointin
     while frontier:
         step: set[str] = set()
         step.update(o for _, p, o in statements(frontier) if reach.walks_forward(p) and _is_node(o))
-        step.update(s for s, p, _ in pointing_at(frontier) if reach.walks_backward(p))
+        if reach.backward:
+            step.update(s for s, p, _ in pointing_at(frontier, reach.backward) if reach.walks_backward(p))
         frontier = step - found
         found |= frontier
     return found
