@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from kg_service.errors import RecordError
+from kg_service.lift.functions import FUNCTIONS, Function
 from kg_service.lift.model import Mapping, RefObjectMap, TermMap, TermType, TriplesMap, ValueKind
 from kg_service.lift.sources import CsvRecord, Record
 from kg_service.lift.terms import (
@@ -24,7 +25,9 @@ from kg_service.lift.terms import (
     TEMPLATE_PART,
     _iri,
     _percent_encode,
+    _term,
     _unescape,
+    lexical_of,
     make_terms,
 )
 
@@ -166,7 +169,44 @@ def _column_maker(term_map: TermMap, base_iri: str) -> ColumnMaker:
             return _literal_column(term_map)
         if term_map.kind is ValueKind.TEMPLATE and term_map.term_type in (TermType.IRI, TermType.URI):
             return _iri_template_column(term_map, base_iri)
+        if term_map.kind is ValueKind.FUNCTION and _plain_inputs(term_map):
+            return _function_column(term_map, base_iri)
     return _row_by_row(term_map, base_iri)
+
+
+def _plain_inputs(term_map: TermMap) -> bool:
+    """A function whose inputs are constants or plain references (no nested function, no template)."""
+    assert term_map.execution is not None
+    return all(value_map.kind is ValueKind.CONSTANT
+               or (value_map.kind is ValueKind.REFERENCE and value_map.term_type is TermType.LITERAL
+                   and value_map.language_map is None and value_map.datatype_map is None)
+               for _, value_map in term_map.execution.inputs)
+
+
+def _function_column(term_map: TermMap, base_iri: str) -> ColumnMaker:
+    """The function called once per row on its input columns, as the per-record path calls it
+    (``terms._execute``): a missing input is no result, a failure fails the row alone."""
+    assert term_map.execution is not None
+    function = FUNCTIONS[term_map.execution.function]
+    inputs = [(parameter, value_map) for parameter, value_map in term_map.execution.inputs]
+
+    def make(rows: Batch) -> Column:
+        columns = [(parameter, [lexical_of(value_map.value)] * len(rows) if value_map.kind is ValueKind.CONSTANT
+                    else rows.cells(value_map.value)) for parameter, value_map in inputs]
+        made: Column = []
+        for index in range(len(rows)):
+            arguments = {parameter: column[index] for parameter, column in columns}
+            if any(value is None for value in arguments.values()):
+                made.append(None)
+                continue
+            made.append(_row_term(rows, index, _function_term, term_map, function, arguments, base_iri))
+        return made
+    return make
+
+
+def _function_term(term_map: TermMap, function: Function, arguments: dict[str, str], base_iri: str) -> str | None:
+    result = function.call(arguments)
+    return _term(term_map, result, CsvRecord({}, None), base_iri) if result else None
 
 
 def _literal_column(term_map: TermMap) -> ColumnMaker:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import tracemalloc
 from pathlib import Path
 
 import pytest
 
+from kg_service.config import project_path
+from kg_service.generate import generate_source
 from kg_service.lift import engine, lift, load_mapping
 from kg_service.lift.model import Mapping
 from kg_service.lift.output import LiftCounts, statement_batches, write_statements
@@ -103,6 +106,16 @@ def test_a_bad_value_fails_its_row_alone_on_the_compiled_plan(tmp_path: Path, mo
     assert records[1].triples == [] and "not an iri" in (records[1].error or "")
     assert [_comparable(r) for r in records] == [_comparable(r) for r in _row_by_row(mapping)
                                                  if r.source.name == "sites.csv"]
+
+
+def test_function_columns_make_what_the_row_path_makes(tmp_path: Path) -> None:
+    """The flow readings convert units with a function; generated readings include unknown units."""
+    shutil.copytree(project_path("mappings") / "water", tmp_path / "water")
+    generate_source("water/flow-readings", tmp_path / "water" / "sample", 3000, 5)
+    mapping = load_mapping(tmp_path / "water" / "flow-readings.rml.ttl")
+    fast = list(lift(mapping, BASE))
+    assert any(r.error and "unknown unit" in r.error for r in fast)
+    assert [_comparable(r) for r in fast] == [_comparable(r) for r in _row_by_row(mapping)]
 
 
 def test_output_streams_every_statement_and_counts_every_record(tmp_path: Path) -> None:
