@@ -62,7 +62,7 @@ class DatasetNotFoundError(CityKGError):
 
 
 class OntologyError(CityKGError):
-    """The ontology or its shapes cannot be loaded."""
+    """The ontology or its shapes cannot be loaded, or the ontology is inconsistent."""
 
 
 class NotBuiltError(CityKGError):

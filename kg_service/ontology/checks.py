@@ -46,7 +46,7 @@ def hermit(ontology_dir: Path, ontology: Graph) -> CheckResult:
 
     report = check_ontology(ontology)
     if not report.consistent:
-        return CheckResult("HermiT", False, [f"the ontology is inconsistent: {report.detail}".strip()])
+        return CheckResult("HermiT", False, [report.problem()])
     problems = [f"unsatisfiable class {iri}" for iri in report.unsatisfiable]
     return CheckResult("HermiT", not problems, problems, f"consistent, classified in {report.seconds:.1f} s")
 
