@@ -62,7 +62,11 @@ class DatasetNotFoundError(CityKGError):
 
 
 class OntologyError(CityKGError):
-    """The ontology or its shapes cannot be loaded, or the ontology is inconsistent."""
+    """The ontology, its shapes or its rules cannot be loaded, or the ontology is inconsistent."""
+
+
+class ReasoningError(CityKGError):
+    """Reasoning cannot finish: the rules (with OWL 2 RL) keep deriving new triples without end."""
 
 
 class NotBuiltError(CityKGError):
