@@ -13,7 +13,8 @@ def register(app: typer.Typer) -> None:
 
 
 def reason(ctx: typer.Context) -> None:
-    """Materialise OWL 2 RL entailments of the committed data into the inferred graph (safe to rerun)."""
+    """Materialise what OWL 2 RL and the ontology's rules entail from the committed data into the inferred
+    graph (safe to rerun), once HermiT finds the ontology consistent (checked once per ontology version)."""
     from kg_service import pipeline
 
     settings = state(ctx).settings()
