@@ -115,26 +115,35 @@ def infer_with_rules(ontology: Graph, data: Graph, rules: Sequence[Rule], max_ro
     """What OWL 2 RL and the rules entail together from ``ontology`` and ``data`` that neither asserts.
 
     OWL 2 RL first; then the rules over the ontology, the data and what was inferred, to their
-    fixpoint; then OWL 2 RL again over the data and the rules' triples if the rules added any; and so
-    on until neither adds anything (at most ``max_rounds`` alternations)."""
+    fixpoint; then OWL 2 RL again over the data and the rules' triples if the rules added any, and
+    the rules again if it inferred anything new; and so on until neither adds anything (at most
+    ``max_rounds`` alternations)."""
+    inferred = infer(ontology, data)
+    if not rules:
+        return inferred
+    working = Graph()  # the rules' input, grown in place by both sides rather than copied each time
+    working += ontology
+    working += data
+    working += inferred
     derived = Graph()  # everything the rules added, over all alternations
     for _ in range(max_rounds):
+        added = _run_in_place(rules, working, max_rounds)
+        if not len(added):
+            break
+        derived += added
         given = Graph()
         given += data
         given += derived
         inferred = infer(ontology, given)
-        if not rules:
-            return inferred
-        working = Graph()
-        working += ontology
-        working += given
-        working += inferred
-        added = _run_in_place(rules, working, max_rounds)
-        if not len(added):
-            inferred += derived
-            return inferred
-        derived += added
-    raise ReasoningError(f"OWL 2 RL and the rules reach no fixpoint in {max_rounds} alternations: each keeps "
-                         "deriving from what the other derived",
-                         where=", ".join(str(rule.path) for rule in rules),
-                         hint="look for a rule that mints nodes the ontology's axioms then extend")
+        fresh = [triple for triple in inferred if triple not in working]
+        if not fresh:
+            break
+        for triple in fresh:
+            working.add(triple)
+    else:
+        raise ReasoningError(f"OWL 2 RL and the rules reach no fixpoint in {max_rounds} alternations: each keeps "
+                             "deriving from what the other derived",
+                             where=", ".join(str(rule.path) for rule in rules),
+                             hint="look for a rule that mints nodes the ontology's axioms then extend")
+    inferred += derived
+    return inferred
