@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from rdflib import Graph, URIRef
-from rdflib.term import Node
-
 from kg_service.lift import LiftedRecord
+from kg_service.lift.terms import lexical_of
 from kg_service.namespaces import CITY, GraphNames
-from kg_service.store import GraphStore, select
-from kg_service.validate.gate import staging_graph
+from kg_service.store import GraphStore
 from kg_service.validate.scope import ANY, Reach, affected, neighbourhood, seeds_of_change
 
 Statement = tuple[str, str, str]  # subject, predicate, object in N-Triples form
@@ -54,24 +51,27 @@ class Previous:
     """What the store holds about a dataset from its last job."""
 
     digests: dict[str, str]  # entity -> digest of what was lifted for it
-    refused: set[str]  # entities that were quarantined
+    refused: dict[str, tuple[str, ...]]  # entities the gate quarantined, with the reasons it gave
     validated_with: str | None  # the ontology content hash the committed data was validated against
 
     @property
     def committed(self) -> set[str]:
-        return set(self.digests) - self.refused
+        return set(self.digests) - set(self.refused)
 
 
 def read_previous(store: GraphStore, graphs: GraphNames, dataset_id: str) -> Previous:
     digest_graph, dataset_graph = graphs.digests(dataset_id), graphs.source(dataset_id)
-    rows = select(store, f"SELECT ?s ?d WHERE {{ GRAPH <{digest_graph}> {{ ?s <{CITY.liftDigest}> ?d }} }}").rows
-    stamp = select(store, f"SELECT ?h WHERE {{ GRAPH <{digest_graph}> {{ <{dataset_graph}> "
-                          f"<{CITY.validatedWith}> ?h }} }}").rows
-    refused = select(store, f"SELECT DISTINCT ?e WHERE {{ GRAPH <{graphs.quarantine(dataset_id)}> "
-                            f"{{ ?r <{CITY.refusedEntity}> ?e }} }}").rows
-    return Previous(digests={_n3(s): str(d) for s, d in rows},
-                    refused={_n3(e) for (e,) in refused},
-                    validated_with=str(stamp[0][0]) if stamp else None)
+    rows = store.select_text(f"SELECT ?s ?d WHERE {{ GRAPH <{digest_graph}> {{ ?s <{CITY.liftDigest}> ?d }} }}")
+    stamp = store.select_text(f"SELECT ?h WHERE {{ GRAPH <{digest_graph}> {{ <{dataset_graph}> "
+                              f"<{CITY.validatedWith}> ?h }} }}")
+    refusals = store.select_text(f"SELECT DISTINCT ?e ?why WHERE {{ GRAPH <{graphs.quarantine(dataset_id)}> "
+                                 f"{{ ?r <{CITY.refusedEntity}> ?e ; <{CITY.refusalReason}> ?why }} }}")
+    refused: dict[str, list[str]] = defaultdict(list)
+    for entity, reason in refusals:
+        refused[entity or ""].append(lexical_of(reason or ""))
+    return Previous(digests={s or "": lexical_of(d or "") for s, d in rows},
+                    refused={entity: tuple(sorted(reasons)) for entity, reasons in refused.items()},
+                    validated_with=lexical_of(stamp[0][0] or "") if stamp else None)
 
 
 @dataclass(frozen=True)
@@ -96,11 +96,12 @@ class StagedNeighbours:
     Entities the job changed, and the quarantined ones, are read from memory; every other entity's
     statements are what the store already holds for it, so they are read from there."""
 
-    def __init__(self, store: GraphStore, graph: str, staged: Staged, change: Change, refused: set[str]) -> None:
+    def __init__(self, store: GraphStore, graph: str, staged: Staged, change: Change, refused: Iterable[str]
+                 ) -> None:
         self._store, self._graph, self._staged = store, graph, staged
         self._stale = change.changed | change.removed  # whose statements in the store no longer hold
         self._pointing: dict[str, list[Statement]] = defaultdict(list)  # object -> in-memory statements
-        for subject in change.changed | refused:
+        for subject in change.changed | set(refused):
             for line in staged.statements.get(subject, ()):
                 statement = _split(line)
                 self._pointing[statement[2]].append(statement)
@@ -140,20 +141,63 @@ class StagedNeighbours:
             values = " ".join(iris[start:start + _LOOKUP_BATCH])
             query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH <{self._graph}> {{ VALUES {variable} {{ {values} }} {wanted} "
                      "?s ?p ?o } }")
-            found.extend((_n3(s), _n3(p), _n3(o)) for s, p, o in select(self._store, query).rows)
+            found.extend((s or "", p or "", o or "") for s, p, o in self._store.select_text(query))
         return found
 
 
 def focus_and_data(reach: Reach, staged: Staged, change: Change, previous: Previous,
-                   neighbours: StagedNeighbours) -> tuple[set[str], Graph]:
-    """The focus nodes whose validation the change can alter (with every entity still quarantined,
-    which may now pass), and the part of the staging graph validating them reads."""
+                   neighbours: StagedNeighbours) -> Scope:
+    """The focus nodes whose validation the change can alter, and the part of the staging graph
+    validating them reads. A quarantined entity the change cannot reach keeps its refusal."""
     changed_statements = neighbours.statements_either(change.changed | change.removed)
     seeds, targets = seeds_of_change(reach, changed_statements)
     reached = affected(reach, seeds, neighbours.statements_either, neighbours.pointing_at_either)
-    focus = ((reached | targets) & (set(staged.statements) | targets)) | (previous.refused & set(staged.statements))
+    focus = (reached | targets) & (set(staged.statements) | targets)
     needed = neighbourhood(reach, focus, neighbours.statements_after, neighbours.pointing_at_after)
-    return focus, staging_graph("\n".join(staged.lines(needed)))
+    return Scope(focus, "\n".join(staged.lines(needed)))
+
+
+class MemoryNeighbours:
+    """Lookups into a staging graph held in memory only (a first or full job)."""
+
+    def __init__(self, staged: Staged, backward: frozenset[str]) -> None:
+        self._staged = staged
+        self._pointing: dict[str, list[Statement]] = defaultdict(list)  # object -> statements, backward steps only
+        for lines in staged.statements.values():
+            for line in lines:
+                statement = _split(line)
+                if ANY in backward or statement[1] in backward:
+                    self._pointing[statement[2]].append(statement)
+
+    def statements(self, nodes: set[str]) -> list[Statement]:
+        return [_split(line) for line in self._staged.lines(nodes)]
+
+    def pointing_at(self, nodes: set[str], predicates: frozenset[str] | None = None) -> list[Statement]:
+        return [statement for node in nodes for statement in self._pointing.get(node, ())]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Focus nodes (None: every one) and the staging statements validating them reads."""
+
+    focus: set[str] | None
+    text: str
+
+
+def whole_in_chunks(reach: Reach, staged: Staged, chunk: int) -> Iterator[Scope]:
+    """The whole staged dataset, validated ``chunk`` entities at a time, each chunk with the statements
+    its entities reach: the gate's memory then grows with the chunk, not with the dataset."""
+    subjects = sorted(staged.statements)
+    if reach.whole_graph or len(subjects) <= chunk:
+        yield Scope(None, "\n".join(staged.lines(subjects)))
+        return
+    neighbours = MemoryNeighbours(staged, reach.backward)
+    for start in range(0, len(subjects), chunk):
+        focus = set(subjects[start:start + chunk])
+        _, targets = seeds_of_change(reach, neighbours.statements(focus))  # class nodes, sh:targetNode
+        focus |= targets
+        needed = neighbourhood(reach, focus, neighbours.statements, neighbours.pointing_at)
+        yield Scope(focus, "\n".join(staged.lines(needed)))
 
 
 def content_digest(digests: dict[str, str], subjects: Iterable[str]) -> str:
@@ -178,9 +222,3 @@ def _digest(lines: list[str]) -> str:
 def _split(line: str) -> Statement:
     subject, predicate, rest = line.split(" ", 2)
     return subject, predicate, rest[:-2]  # drop the closing " ."
-
-
-def _n3(term: Node | None) -> str:
-    if isinstance(term, URIRef):
-        return f"<{term}>"
-    return term.n3() if term is not None else ""

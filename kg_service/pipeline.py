@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,6 +23,7 @@ from kg_service.config import Settings
 from kg_service.delta import (
     Change,
     Previous,
+    Scope,
     Staged,
     StagedNeighbours,
     content_digest,
@@ -30,13 +31,14 @@ from kg_service.delta import (
     focus_and_data,
     read_previous,
     validated_with_line,
+    whole_in_chunks,
 )
-from kg_service.errors import MappingError
+from kg_service.errors import MappingError, OntologyError
 from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
 from kg_service.namespaces import CITY
 from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
 from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
-from kg_service.reason import infer
+from kg_service.reason import Rule, checked_ontology, infer_with_rules, load_rules
 from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links
 from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat
@@ -117,12 +119,13 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
     progress = progress or SilentProgress()
     datasets = find_datasets(settings.mappings_dir, selectors)
     vocabulary = Vocabulary.load(settings)
+    rules = load_rules(settings.ontology_dir)  # a malformed rule fails the run before any job commits
     publish_ontology(settings, store, vocabulary)
     report = IngestReport()
     for dataset in datasets:
         report.datasets.append(_ingest_dataset(settings, store, dataset, vocabulary, progress))
     with progress.stage("reasoning", total=None):
-        report.inferred_triples = reason(settings, store, vocabulary)
+        report.inferred_triples = reason(settings, store, vocabulary, rules)
     return report
 
 
@@ -153,13 +156,13 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
 
     lifted: list[LiftedRecord] = []
     refused: list[RefusedRecord] = []
-    first_seen: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
+    first_seen: dict[tuple[str, frozenset[tuple[str, str]]], int] = {}
     with progress.stage(f"{dataset.id}: lift", total=None) as advance:
         for record in lift(mapping, settings.base_iri):
             report.read += 1
             advance(1)
             sources.add(record.source)
-            key = (str(record.source), tuple(sorted(record.values.items())))
+            key = (str(record.source), frozenset(record.values.items()))
             if key in first_seen:
                 report.skipped += 1
                 report.skip_reasons.append(f"{record.source.name}:{record.line}: exact duplicate of line "
@@ -184,18 +187,27 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
         digests = staged.digests()
         previous = read_previous(store, settings.graphs, dataset.id)
         change = Change.between(previous, digests)
-        focus, data, text = _validation_scope(store, graph, vocabulary, staged, previous, change)
-        gate = vocabulary.gate.validate(data, focus, text)
-        report.focus_nodes_validated = len(staged.statements) if focus is None else len(focus)
+        incremental, scopes = _validation_scopes(store, graph, vocabulary, staged, previous, change)
+        gate, validated = GateReport(), set()
+        for scope in scopes:
+            validated |= scope.focus or set()
+            gate.findings += vocabulary.gate.validate(staging_graph(scope.text), scope.focus, scope.text).findings
+            report.focus_nodes_validated += len(scope.focus) if incremental and scope.focus else 0
+            advance(1)
+        if not incremental:
+            report.focus_nodes_validated = len(staged.statements)
         report.entities_changed = len(change)
-        advance(1)
     violations = gate.by_focus_node("Violation")
     committed: list[LiftedRecord] = []
     for record in lifted:
         entity = (record.subject or "").strip("<>")
         if entity in violations:
             refused.append(RefusedRecord(record.source, record.line, record.values, entity,
-                                         tuple(f.describe() for f in violations[entity])))
+                                         tuple(sorted({f.describe() for f in violations[entity]}))))
+        elif incremental and record.subject in previous.refused and record.subject not in validated:
+            # unchanged, and nothing it reaches changed: refused again for the same reasons
+            refused.append(RefusedRecord(record.source, record.line, record.values, entity,
+                                         previous.refused[record.subject]))
         else:
             committed.append(record)
     report.warnings = [f"{f.focus_node}: {f.describe()}" for f in gate.findings if f.severity != "Violation"]
@@ -203,7 +215,7 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
 
     report.committed, report.quarantined = len(committed), len(refused)
     job = _Job(dataset, report, started, sources, staged, digests, previous, change,
-               refused_entities={f"<{r.entity}>" for r in refused if r.entity}, incremental=focus is not None)
+               refused_entities={f"<{r.entity}>" for r in refused if r.entity}, incremental=incremental)
     with progress.stage(f"{dataset.id}: commit", total=len(committed)) as advance:
         _commit(settings, store, vocabulary, job, refused)
         advance(len(committed))
@@ -214,21 +226,23 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
 INCREMENTAL_SHARE = 0.25  # above this share of entities changed, validating everything is as quick
 
 
-def _validation_scope(store: GraphStore, graph: str, vocabulary: Vocabulary, staged: Staged, previous: Previous,
-                      change: Change) -> tuple[set[str] | None, Graph, str | None]:
-    """What the gate validates: the focus nodes the change can affect and the statements they need,
-    or (None, everything) when the last job's checks cannot be reused: a first job, an ontology or
-    shapes changed since, a shape reading beyond its focus node's reach, blank-node subjects (a new
-    identity each run), or a change touching much of the dataset."""
+GATE_CHUNK = 20_000  # entities validated together on a full job: the gate's memory follows this, not the data
+
+
+def _validation_scopes(store: GraphStore, graph: str, vocabulary: Vocabulary, staged: Staged, previous: Previous,
+                       change: Change) -> tuple[bool, Iterable[Scope]]:
+    """What the gate validates: the focus nodes the change can affect and the statements they need
+    (incremental), or everything, a chunk at a time, when the last job's checks cannot be reused:
+    a first job, an ontology or shapes changed since, a shape reading beyond its focus node's
+    reach, blank-node subjects (a new identity each run), or a change touching much of the dataset."""
     reusable = (previous.validated_with == vocabulary.content_hash and previous.digests
                 and not vocabulary.reach.whole_graph
                 and len(change) <= INCREMENTAL_SHARE * max(len(staged.statements), 1)
                 and not any(subject.startswith("_:") for subject in (*staged.statements, *previous.digests)))
     if not reusable:
-        text = "\n".join(line for lines in staged.statements.values() for line in lines)
-        return None, staging_graph(text), text
+        return False, whole_in_chunks(vocabulary.reach, staged, GATE_CHUNK)
     neighbours = StagedNeighbours(store, graph, staged, change, previous.refused)
-    return (*focus_and_data(vocabulary.reach, staged, change, previous, neighbours), None)
+    return True, [focus_and_data(vocabulary.reach, staged, change, previous, neighbours)]
 
 
 @dataclass(frozen=True)
@@ -282,7 +296,7 @@ def _commit(settings: Settings, store: GraphStore, vocabulary: Vocabulary, job: 
     validated_with = validated_with_line(graphs, dataset.id, vocabulary.content_hash)
     if job.incremental:
         # Whose committed statements differ: lifted differently, gone, or in or out of quarantine.
-        touched = job.change.changed | job.change.removed | (job.previous.refused ^ job.refused_entities)
+        touched = job.change.changed | job.change.removed | (set(job.previous.refused) ^ job.refused_entities)
         entering = sorted(touched & committed)
         relifted = sorted(job.change.changed)
         store.commit(GraphWrites(
@@ -327,14 +341,23 @@ def _source_graphs(settings: Settings, store: GraphStore) -> list[str]:
     return [g for g in store.named_graphs() if g.startswith(settings.graphs.source_prefix)]
 
 
-def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None = None) -> int:
+def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None = None,
+           rules: list[Rule] | None = None) -> int:
     """Recompute the spatial relations and the inferred graph from the ontology and all committed
     data; returns the inferred graph's size. Spatial facts come first, so that the reasoner carries
-    a located-in the geometry found up the administrative hierarchy like one a department stated."""
+    a located-in the geometry found up the administrative hierarchy like one a department stated.
+    OWL 2 RL and the ontology's rules alternate until neither adds anything. An ontology in which
+    HermiT (run once per content hash) finds an inconsistency or an unsatisfiable class is refused,
+    the inferred graph left as it was."""
     vocabulary = vocabulary or Vocabulary.load(settings)
+    tbox = checked_ontology(vocabulary.ontology, vocabulary.content_hash, settings.data_dir)
+    if not tbox.ok:
+        raise OntologyError(f"refusing to reason: {tbox.problem()}", where=str(settings.ontology_dir),
+                            hint="fix the ontology ('citykg ontology check' lists what HermiT finds)")
+    rules = rules if rules is not None else load_rules(settings.ontology_dir)
     spatial_relations(store, settings.graphs)
     data = committed_data(settings, store, [*_source_graphs(settings, store), settings.graphs.spatial])
-    inferred = infer(vocabulary.ontology, data)
+    inferred = infer_with_rules(vocabulary.ontology, data, rules)
     store.replace_graph(settings.graphs.inferred, inferred.serialize(format="nt", encoding="utf-8"),
                         RdfFormat.N_TRIPLES)
     link_candidates(settings, store)

@@ -46,13 +46,17 @@ def ingest(
 
 def print_report(report: IngestReport) -> None:
     table = Table(title="ingest summary")
-    for column in ("dataset", "read", "committed", "quarantined", "skipped", "triples"):
+    counts = ("read", "committed", "quarantined", "skipped", "triples")
+    for column in ("dataset", *counts, "changed", "validated"):
         table.add_column(column, justify="left" if column == "dataset" else "right")
     for row in report.datasets:
-        table.add_row(row.dataset, *(str(getattr(row, key)) for key in
-                                     ("read", "committed", "quarantined", "skipped", "triples")))
+        # changed: entities lifted differently from the last job; validated: focus nodes the gate checked
+        table.add_row(row.dataset, *(str(getattr(row, key)) for key in counts),
+                      str(row.entities_changed), str(row.focus_nodes_validated))
     totals = report.totals()
-    table.add_row("total", *(str(totals[key]) for key in ("read", "committed", "quarantined", "skipped", "triples")))
+    table.add_row("total", *(str(totals[key]) for key in counts),
+                  str(sum(r.entities_changed for r in report.datasets)),
+                  str(sum(r.focus_nodes_validated for r in report.datasets)))
     out.print(table)
     for row in report.datasets:
         for reason in row.quarantine_reasons:

@@ -122,6 +122,11 @@ class GraphStore(Protocol):
         SPARQL 1.2 SEP-0007 a bound variable of a SELECT must appear in its projection."""
         ...
 
+    def select_text(self, sparql: str) -> list[tuple[str | None, ...]]:
+        """The rows of a SELECT with each value in N-Triples form (``<iri>``, ``"text"^^<type>``,
+        ``_:label``): for reading many rows without building a term object for every value."""
+        ...
+
     def export(self, out: BinaryIO, format: RdfFormat, *, graphs: Sequence[str] | None = None) -> None:
         """Write the store, or only the given named graphs, as N-Quads or TriG."""
         ...

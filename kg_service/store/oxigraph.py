@@ -33,6 +33,8 @@ _FORMATS: dict[RdfFormat, ox.RdfFormat] = {
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
+_OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
+
 class OxigraphStore:
     """A :class:`~kg_service.store.base.GraphStore` over a pyoxigraph ``Store``."""
 
@@ -82,10 +84,31 @@ class OxigraphStore:
         assert isinstance(result, ox.QuerySolutions)
         return int(next(iter(result))[0].value)
 
+    def select_text(self, sparql: str) -> list[tuple[str | None, ...]]:
+        result = self._run(sparql, {}, union_default_graph=True)
+        if not isinstance(result, ox.QuerySolutions):
+            raise QuerySyntaxError("expected a SELECT query", where=sparql.strip().splitlines()[0][:80])
+        return [tuple(None if value is None else str(value) for value in solution) for solution in result]
+
     def query(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None,
               union_default_graph: bool = True) -> QueryResult:
-        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+        substitutions: dict[ox.Variable, _OxTerm] = {
             ox.Variable(name): _to_oxigraph(value) for name, value in (bindings or {}).items()}
+        result = self._run(sparql, substitutions, union_default_graph)
+        if isinstance(result, ox.QuerySolutions):
+            variables = [variable.value for variable in result.variables]
+            rows = [tuple(_to_rdflib(value) for value in solution) for solution in result]
+            return SelectResult(variables, rows)
+        if isinstance(result, ox.QueryBoolean):
+            return bool(result)
+        graph = Graph()
+        for triple in result:
+            graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate),  # type: ignore[arg-type]
+                       _to_rdflib(triple.object)))
+        return graph
+
+    def _run(self, sparql: str, substitutions: dict[ox.Variable, _OxTerm], union_default_graph: bool
+             ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         # Queries see committed graphs only: a staging graph being loaded is in no dataset.
         visible: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(graph) for graph in self.named_graphs()]
         default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = (
@@ -99,17 +122,7 @@ class OxigraphStore:
                                    ) from error
         except RuntimeError as error:  # e.g. a bound variable missing from the SELECT projection
             raise QuerySyntaxError(f"cannot run the query: {error}", where="query") from error
-        if isinstance(result, ox.QuerySolutions):
-            variables = [variable.value for variable in result.variables]
-            rows = [tuple(_to_rdflib(value) for value in solution) for solution in result]
-            return SelectResult(variables, rows)
-        if isinstance(result, ox.QueryBoolean):
-            return bool(result)
-        graph = Graph()
-        for triple in result:
-            graph.add((_to_rdflib(triple.subject), _to_rdflib(triple.predicate),  # type: ignore[arg-type]
-                       _to_rdflib(triple.object)))
-        return graph
+        return result
 
     def export(self, out: BinaryIO, format: RdfFormat, *, graphs: Sequence[str] | None = None) -> None:
         if not format.has_graphs:

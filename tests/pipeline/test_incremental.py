@@ -136,14 +136,14 @@ def test_random_edits_to_generated_readings_end_as_a_fresh_ingest(tmp_path: Path
     assert again.focus_nodes_validated < again.read // 2
 
 
-def test_an_unchanged_source_validates_only_what_is_quarantined(tmp_path: Path) -> None:
+def test_an_unchanged_source_validates_nothing_and_keeps_its_quarantine(tmp_path: Path) -> None:
     settings = _settings(tmp_path, "same", _copy_water(tmp_path))
     with open_store(settings) as store:
         (first,) = pipeline.ingest(settings, store, [READINGS]).datasets
         (again,) = pipeline.ingest(settings, store, [READINGS]).datasets
-    assert again.entities_changed == 0
-    assert 0 < again.focus_nodes_validated <= first.quarantined
+    assert (again.entities_changed, again.focus_nodes_validated) == (0, 0)
     assert (again.committed, again.quarantined) == (first.committed, first.quarantined)
+    assert sorted(again.quarantine_reasons) == sorted(first.quarantine_reasons)
 
 
 def test_a_changed_shape_validates_everything_again(tmp_path: Path) -> None:

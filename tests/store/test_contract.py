@@ -24,6 +24,7 @@ from kg_service.errors import QuerySyntaxError, StoreError
 from kg_service.store import GraphStore, GraphWrites, RdfFormat, SelectResult, backend_names, open_store, select
 
 EX = "http://example.org/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
 G1, G2 = f"{EX}graph/one", f"{EX}graph/two"
 
 
@@ -136,6 +137,16 @@ def test_query_forms(store: GraphStore) -> None:
     unbound = select(store, "SELECT ?s ?missing WHERE { ?s ?p 'a' } ORDER BY ?s")
     assert unbound.variables == ["s", "missing"]
     assert [row[1] for row in unbound.rows] == [None, None, None]
+
+
+def test_select_text_gives_the_terms_in_n_triples_form(store: GraphStore) -> None:
+    store.load(f'<{EX}s> <{EX}name> "say \\"hi\\""@en .\n<{EX}s> <{EX}size> "3"^^<{XSD}integer> .\n'.encode(),
+               RdfFormat.N_TRIPLES, graph=G1)
+    rows = store.select_text("SELECT ?s ?o ?missing WHERE { ?s ?p ?o } ORDER BY ?o")
+    assert rows == [(f"<{EX}s>", '"3"^^<http://www.w3.org/2001/XMLSchema#integer>', None),
+                    (f"<{EX}s>", '"say \\"hi\\""@en', None)]
+    with pytest.raises(QuerySyntaxError):
+        store.select_text(f"ASK {{ <{EX}s> ?p ?o }}")
 
 
 def test_union_default_graph_can_be_turned_off(store: GraphStore) -> None:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-
 from pyshacl import validate as shacl_validate
 from rdflib import Graph
 

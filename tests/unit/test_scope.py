@@ -13,9 +13,9 @@ import pytest
 from rdflib import Graph
 
 from kg_service.config import Settings
-from kg_service.delta import Change, Previous, Staged, StagedNeighbours, focus_and_data
+from kg_service.delta import Change, Previous, Staged, StagedNeighbours, focus_and_data, whole_in_chunks
 from kg_service.store import RdfFormat, open_store
-from kg_service.validate import validate
+from kg_service.validate import staging_graph, validate
 from kg_service.validate.gate import Finding
 from kg_service.validate.scope import ANY, shape_reach
 
@@ -97,10 +97,12 @@ def test_nodes_left_out_keep_their_findings_and_the_rest_match_a_full_validation
         store.replace_graph(graph, "\n".join(line for lines in before.values() for line in lines).encode(),
                             RdfFormat.N_TRIPLES)
         old_staged, staged = Staged(before), Staged(after)
-        previous = Previous(old_staged.digests(), set(), "hash")
+        previous = Previous(old_staged.digests(), {}, "hash")
         change = Change.between(previous, staged.digests())
-        focus, data = focus_and_data(shape_reach(shapes), staged, change, previous,
-                                     StagedNeighbours(store, graph, staged, change, set()))
+        scope = focus_and_data(shape_reach(shapes), staged, change, previous,
+                               StagedNeighbours(store, graph, staged, change, set()))
+    focus, data = scope.focus, staging_graph(scope.text)
+    assert focus is not None
 
     full_before = _by_node(validate(_graph(before), shapes, ontology).findings)
     full_after = _by_node(validate(_graph(after), shapes, ontology).findings)
@@ -111,3 +113,15 @@ def test_nodes_left_out_keep_their_findings_and_the_rest_match_a_full_validation
             assert partial.get(node) == full_after.get(node), node
         else:
             assert full_before.get(node) == full_after.get(node), f"{node} changed but was left out"
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_validating_in_chunks_finds_what_validating_everything_finds(seed: int) -> None:
+    pick = random.Random(seed)
+    shapes, ontology = Graph().parse(data=SHAPES, format="turtle"), Graph()
+    statements = _random_graph(pick, 120)
+    chunks = list(whole_in_chunks(shape_reach(shapes), Staged(statements), 25))
+    assert len(chunks) == 5 and all(chunk.focus for chunk in chunks)
+    found = {finding for chunk in chunks
+             for finding in validate(staging_graph(chunk.text), shapes, ontology, chunk.focus).findings}
+    assert sorted(found, key=str) == sorted(set(validate(_graph(statements), shapes, ontology).findings), key=str)
