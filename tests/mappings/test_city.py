@@ -169,3 +169,36 @@ def test_people_per_hospital_bed_by_district(city: tuple[pipeline.IngestReport, 
         ?facility a city:Hospital ; city:beds ?beds ; city:locatedIn ?district . ?district a city:District }
         GROUP BY ?district""")
     assert rows == [(f"{ID}district/990101", "1200"), (f"{ID}district/990102", "650")]
+
+
+def test_the_community_of_a_pipe_no_department_located(
+        city: tuple[pipeline.IngestReport, GraphStore, Settings]) -> None:
+    _, store, settings = city
+    # The water company gives pipes as lines only. Worked out from network.geojson and the
+    # boundaries in admin-areas.sqlite: GX-001..003 lie inside 东门社区 (117.04-117.08 E,
+    # 36.62-36.64 N), GX-005 inside 柳泉社区 (117.00-117.04, 36.60-36.62), GX-008 inside 科创社区
+    # (117.12-117.16, 36.62-36.64); GX-004, 006, 007 and 009 cross a boundary, so lie in no one community.
+    rows = _ask(store, f"""SELECT ?code ?name WHERE {{
+        ?pipe a city:WaterSupplyPipe ; city:assetCode ?code .
+        GRAPH <{settings.graphs.spatial}> {{ ?pipe city:locatedIn ?community }}
+        ?community a city:Community ; city:name ?name .
+        FILTER NOT EXISTS {{ GRAPH ?stated {{ ?pipe city:locatedIn ?community }}
+                             FILTER (?stated != <{settings.graphs.spatial}>) }} }}""")
+    assert rows == [("GX-001", "东门社区"), ("GX-002", "东门社区"), ("GX-003", "东门社区"),
+                    ("GX-005", "柳泉社区"), ("GX-008", "科创社区")]
+
+
+def test_pipes_per_district_from_geometry_and_the_administrative_hierarchy(
+        city: tuple[pipeline.IngestReport, GraphStore, Settings]) -> None:
+    _, store, _ = city
+    # A pipe inside one community is carried up to its district by the reasoner (locatedIn o
+    # partOf): 东门社区 is in 河东区, 柳泉社区 in 河西区, 科创社区 in 高新区. A pipe crossing
+    # communities but inside one district's boundary lies in that district: GX-004 (东门 to 南关,
+    # both within 河东区, 117.04-117.08 E) and GX-006 (柳泉 to 西苑, within 河西区, 117.00-117.04 E).
+    # GX-007 and GX-009 cross 117.04 E, the line between 河西区 and 河东区: in no district.
+    rows = _ask(store, """SELECT ?district (GROUP_CONCAT(?code; separator=" ") AS ?pipes) WHERE {
+        { SELECT DISTINCT ?district ?code WHERE { ?pipe a city:WaterSupplyPipe ; city:assetCode ?code ;
+            city:locatedIn ?area . ?area a city:District ; city:name ?district } ORDER BY ?code } }
+        GROUP BY ?district""")
+    assert [(district, sorted(codes.split())) for district, codes in rows] == [
+        ("河东区", ["GX-001", "GX-002", "GX-003", "GX-004"]), ("河西区", ["GX-005", "GX-006"]), ("高新区", ["GX-008"])]
