@@ -277,8 +277,7 @@ def _commit(settings: Settings, store: GraphStore, vocabulary: Vocabulary, job: 
     graph, quarantine_graph, digest_graph = (graphs.source(dataset.id), graphs.quarantine(dataset.id),
                                              graphs.digests(dataset.id))
     committed = job.committed_entities
-    quarantine = quarantine_triples(quarantine_graph, refused, settings.mappings_dir).serialize(
-        format="nt", encoding="utf-8")
+    quarantine = quarantine_triples(quarantine_graph, refused, settings.mappings_dir)
     content = hashlib.sha256(content_digest(job.digests, committed).encode() + b"\0" + _sorted_lines(quarantine)
                              ).hexdigest()
     stamp = (f"<{graph}>", f"<{CITY.contentHash}>", Literal(content).n3())

@@ -9,9 +9,10 @@ invisible to queries and listings, and one left by a killed process is removed o
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import Any, BinaryIO, Self
@@ -159,19 +160,27 @@ class OxigraphStore:
                              where=", ".join([*writes.replace, *writes.add]))
         staged: list[ox.NamedNode] = []
         try:
-            # Each payload is bulk-loaded (streamed) into a private staging graph first; only the
-            # one update below, a single transaction, makes anything visible.
+            # Only the one update below, a single transaction, makes anything visible. N-Triples
+            # up to INLINE_LIMIT go into it as INSERT DATA; larger payloads are bulk-loaded
+            # (streamed) into a private staging graph first and copied in by it, which costs a
+            # copy per statement (several times slower) but keeps memory bounded.
             steps = [f"DELETE WHERE {{ GRAPH {_iri(graph)} {{ {_term_or_any(subject, '?s')} "
                      f"{_term_or_any(predicate, '?p')} {_term_or_any(obj, '?o')} }} }}"
                      for graph, subject, predicate, obj in writes.retract]
-            for graph, data in writes.replace.items():
-                staged.append(self._bulk_load_to_staging(data, format, base_iri))
-                steps.append(f"DROP SILENT GRAPH {_iri(graph)} ; ADD SILENT {staged[-1]} TO {_iri(graph)}")
-            for graph, data in writes.add.items():
-                staged.append(self._bulk_load_to_staging(data, format, base_iri))
-                steps.append(f"ADD SILENT {staged[-1]} TO {_iri(graph)}")
+            inlined = False
+            for replaced, payloads in ((True, writes.replace), (False, writes.add)):
+                for graph, data in payloads.items():
+                    drop = f"DROP SILENT GRAPH {_iri(graph)} ; " if replaced else ""
+                    text = _inline_text(data) if format is RdfFormat.N_TRIPLES else data
+                    if isinstance(text, str):
+                        inlined = True
+                        steps.append(f"{drop}INSERT DATA {{ GRAPH {_iri(graph)} {{\n{text}\n}} }}")
+                    else:
+                        staged.append(self._bulk_load_to_staging(text, format, base_iri))
+                        steps.append(f"{drop}ADD SILENT {staged[-1]} TO {_iri(graph)}")
             if steps:
-                self._update(" ;\n".join(steps))
+                with _parse_errors("commit") if inlined else nullcontext():
+                    self._update(" ;\n".join(steps))
         finally:
             # Outside the transaction, which then holds only the new graphs; invisible meanwhile.
             for staging in staged:
@@ -216,6 +225,28 @@ class OxigraphStore:
         for graph in self._all_graphs():
             if graph.startswith(self._staging_prefix):
                 self._store.remove_graph(ox.NamedNode(graph))
+
+
+INLINE_LIMIT = 256 * 1024 * 1024  # bytes of N-Triples a commit carries in its update
+
+
+def _inline_text(data: RdfInput) -> str | RdfInput:
+    """``data`` as text when it is at most INLINE_LIMIT bytes; otherwise ``data`` again (what was
+    read of a stream put back in front of the rest)."""
+    if isinstance(data, Path):
+        return data.read_text(encoding="utf-8") if data.stat().st_size <= INLINE_LIMIT else data
+    if isinstance(data, bytes | bytearray):
+        return data.decode("utf-8") if len(data) <= INLINE_LIMIT else data
+    chunks: Iterator[bytes] = (iter(lambda: data.read(1 << 20), b"") if hasattr(data, "read")
+                               else iter(data))
+    read: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        read.append(chunk)
+        size += len(chunk)
+        if size > INLINE_LIMIT:
+            return itertools.chain(read, chunks)
+    return b"".join(read).decode("utf-8")
 
 
 def _reader_arguments(data: RdfInput) -> dict[str, Any]:
