@@ -43,7 +43,8 @@ def test_a_job_killed_at_any_moment_leaves_the_dataset_before_or_after(tmp_path:
     shutil.copytree(project_path("mappings") / DEPARTMENT, mappings / DEPARTMENT)
     register = mappings / DEPARTMENT / "sample" / "enterprise-register.csv"
 
-    started = time.monotonic()
+    assert _ingest(mappings, data).wait(timeout=300) == 0
+    started = time.monotonic()  # the kills are spread over a warm run: the first also checks the ontology
     assert _ingest(mappings, data).wait(timeout=300) == 0
     duration = time.monotonic() - started
     before = _state(data)
