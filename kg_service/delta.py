@@ -32,10 +32,13 @@ class Staged:
 
     @classmethod
     def of(cls, records: Iterable[LiftedRecord]) -> Staged:
+        return cls.of_lines(line for record in records for line in record.triples)
+
+    @classmethod
+    def of_lines(cls, lines: Iterable[str]) -> Staged:
         by_subject: dict[str, dict[str, None]] = defaultdict(dict)
-        for record in records:
-            for line in record.triples:
-                by_subject[line.split(" ", 1)[0]][line] = None
+        for line in lines:
+            by_subject[line.split(" ", 1)[0]][line] = None
         return cls({subject: list(lines) for subject, lines in by_subject.items()})
 
     def digests(self) -> dict[str, str]:

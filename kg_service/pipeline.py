@@ -42,7 +42,7 @@ from kg_service.reason import Rule, checked_ontology, infer_with_rules, load_rul
 from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links
 from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat
-from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph, validate
+from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph
 from kg_service.validate.quarantine import RefusedRecord
 from kg_service.validate.scope import Reach, shape_reach
 
@@ -375,8 +375,17 @@ def link_candidates(settings: Settings, store: GraphStore) -> int:
 
 def validate_committed(settings: Settings, store: GraphStore,
                        selectors: list[str] | None = None) -> dict[str, GateReport]:
-    """Re-run the gate over datasets already in the store (after a shape changed, say)."""
+    """Re-run the gate over datasets already in the store (after a shape changed, say), a chunk
+    of entities at a time as a full job does."""
     vocabulary = Vocabulary.load(settings)
-    return {dataset.id: validate(committed_data(settings, store, [settings.graphs.source(dataset.id)]),
-                                 vocabulary.shapes, vocabulary.ontology)
-            for dataset in find_datasets(settings.mappings_dir, selectors)}
+    reports: dict[str, GateReport] = {}
+    for dataset in find_datasets(settings.mappings_dir, selectors):
+        rows = store.select_text(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{settings.graphs.source(dataset.id)}> "
+                                 "{ ?s ?p ?o } }")
+        staged = Staged.of_lines(f"{s} {p} {o} ." for s, p, o in rows)
+        findings = {finding for scope in whole_in_chunks(vocabulary.reach, staged, GATE_CHUNK)
+                    for finding in vocabulary.gate.validate(staging_graph(scope.text), scope.focus,
+                                                            scope.text).findings}
+        reports[dataset.id] = GateReport(sorted(findings, key=lambda f: (f.focus_node, f.path or "", f.message,
+                                                                          f.value or "", f.shape or "")))
+    return reports
