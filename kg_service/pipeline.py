@@ -35,6 +35,7 @@ from kg_service.delta import (
 )
 from kg_service.errors import MappingError, OntologyError
 from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
+from kg_service.lift.terms import lexical_of
 from kg_service.namespaces import CITY
 from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
 from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
@@ -125,8 +126,27 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
     for dataset in datasets:
         report.datasets.append(_ingest_dataset(settings, store, dataset, vocabulary, progress))
     with progress.stage("reasoning", total=None):
-        report.inferred_triples = reason(settings, store, vocabulary, rules)
+        if _reasoned_from(settings, store) == _reasoning_inputs(settings, store, vocabulary):
+            # no job changed any data and the ontology is the same: what reasoning made still holds
+            report.inferred_triples = store.count(settings.graphs.inferred)
+        else:
+            report.inferred_triples = reason(settings, store, vocabulary, rules)
     return report
+
+
+def _reasoning_inputs(settings: Settings, store: GraphStore, vocabulary: Vocabulary) -> str:
+    """One hash of what reasoning reads: the ontology and every dataset's content stamp."""
+    rows = store.select_text(f"SELECT ?graph ?hash WHERE {{ GRAPH <{settings.graphs.provenance}> {{ "
+                             f"?graph <{CITY.contentHash}> ?hash FILTER (STRSTARTS(STR(?graph), "
+                             f"{Literal(settings.graphs.source_prefix).n3()})) }} }}")
+    stamps = sorted(f"{graph} {stamp}" for graph, stamp in rows)
+    return hashlib.sha256("\n".join([vocabulary.content_hash, *stamps]).encode()).hexdigest()
+
+
+def _reasoned_from(settings: Settings, store: GraphStore) -> str | None:
+    rows = store.select_text(f"SELECT ?hash WHERE {{ GRAPH <{settings.graphs.provenance}> {{ "
+                             f"<{settings.graphs.inferred}> <{CITY.contentHash}> ?hash }} }}")
+    return lexical_of(rows[0][0] or "") if rows else None
 
 
 def publish_ontology(settings: Settings, store: GraphStore, vocabulary: Vocabulary) -> bool:
@@ -356,9 +376,14 @@ def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None 
     rules = rules if rules is not None else load_rules(settings.ontology_dir)
     spatial_relations(store, settings.graphs)
     data = committed_data(settings, store, [*_source_graphs(settings, store), settings.graphs.spatial])
+    inputs = _reasoning_inputs(settings, store, vocabulary)
     inferred = infer_with_rules(vocabulary.ontology, data, rules)
-    store.replace_graph(settings.graphs.inferred, inferred.serialize(format="nt", encoding="utf-8"),
-                        RdfFormat.N_TRIPLES)
+    # the inferred graph and the stamp of what it was inferred from, together
+    store.commit(GraphWrites(
+        replace={settings.graphs.inferred: inferred.serialize(format="nt", encoding="utf-8")},
+        retract=[(settings.graphs.provenance, settings.graphs.inferred, str(CITY.contentHash), None)],
+        add={settings.graphs.provenance: f"<{settings.graphs.inferred}> <{CITY.contentHash}> "
+                                         f"{Literal(inputs).n3()} .\n".encode()}))
     link_candidates(settings, store)
     return len(inferred)
 

@@ -6,11 +6,14 @@ import csv
 import hashlib
 import io
 import json
+import shutil
+from pathlib import Path
 
+import pytest
 from rdflib import Literal, URIRef
 
 from kg_service import pipeline
-from kg_service.config import Settings, project_path
+from kg_service.config import Settings, load_settings, project_path
 from kg_service.namespaces import CITY
 from kg_service.store import GraphStore, RdfFormat, open_store, select
 
@@ -145,3 +148,21 @@ def test_validate_committed_conforms_after_the_gate(memory_settings: Settings) -
         pipeline.ingest(memory_settings, store, [DATASET])
         reports = pipeline.validate_committed(memory_settings, store, [DATASET])
     assert reports[DATASET].conforms
+
+
+def test_reasoning_is_skipped_when_no_job_changed_anything(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mappings = tmp_path / "mappings"
+    shutil.copytree(project_path("mappings") / "market-regulation", mappings / "market-regulation")
+    settings = load_settings(data_dir=tmp_path / "data", in_memory=True, mappings_dir=mappings)
+    calls: list[int] = []
+    real_reason = pipeline.reason
+    monkeypatch.setattr(pipeline, "reason", lambda *args, **kwargs: calls.append(1) or real_reason(*args, **kwargs))
+    with open_store(settings) as store:
+        first = pipeline.ingest(settings, store, [DATASET])
+        again = pipeline.ingest(settings, store, [DATASET])
+        assert len(calls) == 1 and again.inferred_triples == first.inferred_triples > 0
+        register = mappings / "market-regulation" / "sample" / "enterprise-register.csv"
+        text = register.read_bytes().decode("gb18030").replace("精密机械有限公司", "精密机械集团有限公司")
+        register.write_bytes(text.encode("gb18030"))
+        pipeline.ingest(settings, store, [DATASET])
+        assert len(calls) == 2  # a job changed data: reasoning ran again
