@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from kg_service.cli._shared import RichProgress, err, out, state
@@ -47,8 +48,9 @@ def ingest(
 def print_report(report: IngestReport) -> None:
     table = Table(title="ingest summary")
     counts = ("read", "committed", "quarantined", "skipped", "triples")
-    for column in ("dataset", *counts, "changed", "validated"):
-        table.add_column(column, justify="left" if column == "dataset" else "right")
+    table.add_column("dataset", no_wrap=True)
+    for column in (*counts, "changed", "validated"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in report.datasets:
         # changed: entities lifted differently from the last job; validated: focus nodes the gate checked
         table.add_row(row.dataset, *(str(getattr(row, key)) for key in counts),
@@ -57,7 +59,8 @@ def print_report(report: IngestReport) -> None:
     table.add_row("total", *(str(totals[key]) for key in counts),
                   str(sum(r.entities_changed for r in report.datasets)),
                   str(sum(r.focus_nodes_validated for r in report.datasets)))
-    out.print(table)
+    # wide enough that no dataset name or header is cut, also when the output is not a terminal
+    Console(file=out.file, width=max(out.width, 120), soft_wrap=True).print(table)
     for row in report.datasets:
         for reason in row.quarantine_reasons:
             out.print(f"quarantined {row.dataset}: {reason}", markup=False, highlight=False)
