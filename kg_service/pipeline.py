@@ -231,6 +231,11 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
         else:
             committed.append(record)
     report.warnings = [f"{f.focus_node}: {f.describe()}" for f in gate.findings if f.severity != "Violation"]
+    # A Violation of a node no record describes (a misspelt class used as a type) refuses no record
+    # by itself; it is reported so that it is not lost.
+    report.warnings += [f"{f.focus_node}: {f.describe()} (a node no record of this dataset describes)"
+                        for f in gate.findings
+                        if f.severity == "Violation" and f"<{f.focus_node}>" not in staged.statements]
     report.quarantine_reasons = [f"{r.source.name}:{r.line}: {'; '.join(r.reasons)}" for r in refused]
 
     report.committed, report.quarantined = len(committed), len(refused)

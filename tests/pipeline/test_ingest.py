@@ -166,3 +166,17 @@ def test_reasoning_is_skipped_when_no_job_changed_anything(tmp_path: Path, monke
         register.write_bytes(text.encode("gb18030"))
         pipeline.ingest(settings, store, [DATASET])
         assert len(calls) == 2  # a job changed data: reasoning ran again
+
+
+def test_a_violation_of_a_node_no_record_describes_is_reported(tmp_path: Path) -> None:
+    mappings = tmp_path / "mappings"
+    shutil.copytree(project_path("mappings") / "market-regulation", mappings / "market-regulation")
+    mapping = mappings / "market-regulation" / "enterprise-register.rml.ttl"
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace("rml:class city:Enterprise ",
+                                                                   "rml:class city:Enterprize "), encoding="utf-8")
+    settings = load_settings(data_dir=tmp_path / "data", in_memory=True, mappings_dir=mappings)
+    with open_store(settings) as store:
+        (dataset,) = pipeline.ingest(settings, store, [DATASET]).datasets
+    assert dataset.committed == 0 and dataset.reconciles  # every enterprise is typed with the misspelt class
+    assert any(warning.startswith(f"{CITY}Enterprize: Violation") and "no record" in warning
+               for warning in dataset.warnings), dataset.warnings
