@@ -583,8 +583,10 @@ def bench_incremental(scale: Scale, runner: Runner, folder: Path, rows: int, see
         step = runner.run(f"{label}, {CHANGED_ROWS}-row change {repetition + 1}", "change", repetition=repetition,
                           **arguments)
         scale.changes.append(step)
-        job = step.span("job")
-        if step.stopped is not None or job is None or job.seconds > CHEAP_SECONDS:
+        # Repeated while the dataset's own stages are cheap, even when reasoning over everything
+        # was stopped: the delta is the figure the incremental case is about.
+        delta = [s for s in step.spans if s.name.startswith(f"{FLOW_READINGS}: ")]
+        if not delta or any(not s.done for s in delta) or sum(s.seconds for s in delta) > CHEAP_SECONDS:
             break
     step = runner.run(label + ", pyshacl over the whole graph", "pyshacl", **arguments)
     scale.pyshacl = step.span("pyshacl") or step.stopped
@@ -734,7 +736,8 @@ def print_incremental(scale: Scale, args: argparse.Namespace) -> None:
           f"| {shacl.time_text(timeout) if shacl else 'n/a'} | {shacl.peak_text() if shacl else ''} | all |")
     changed = [len(e["lines"]) for step in scale.changes for e in step.all("changed")]
     print(f"\nRows changed per run: {', '.join(map(str, changed))}; runs: {runs}"
-          + (" (not repeated: one run takes more than a minute, or was stopped)" if runs < args.repeat else "")
+          + (" (not repeated: the dataset's stages take more than a minute, or were stopped)"
+             if runs < args.repeat else "")
           + ".\n")
     print_datasets([{**d, "dataset": f"{d['dataset']} (first ingest)"} for d in scale.first_datasets]
                    + [{**d, "dataset": f"{d['dataset']} (change {run})"}
