@@ -39,10 +39,10 @@ from kg_service.lift.terms import lexical_of
 from kg_service.namespaces import CITY
 from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
 from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
-from kg_service.reason import Rule, checked_ontology, infer_with_rules, load_rules
+from kg_service.reason import Rule, checked_ontology, entail, load_rules
 from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links
 from kg_service.reason.spatial import spatial_relations
-from kg_service.store import GraphStore, GraphWrites, RdfFormat
+from kg_service.store import GraphStore, GraphWrites, RdfFormat, statements
 from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph
 from kg_service.validate.quarantine import RefusedRecord
 from kg_service.validate.scope import Reach, shape_reach
@@ -380,12 +380,12 @@ def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None 
                             hint="fix the ontology ('citykg ontology check' lists what HermiT finds)")
     rules = rules if rules is not None else load_rules(settings.ontology_dir)
     spatial_relations(store, settings.graphs)
-    data = committed_data(settings, store, [*_source_graphs(settings, store), settings.graphs.spatial])
+    graphs = [*_source_graphs(settings, store), settings.graphs.spatial]
     inputs = _reasoning_inputs(settings, store, vocabulary)
-    inferred = infer_with_rules(vocabulary.ontology, data, rules)
+    inferred = entail(vocabulary.ontology, lambda: statements(store, graphs), rules)
     # the inferred graph and the stamp of what it was inferred from, together
     store.commit(GraphWrites(
-        replace={settings.graphs.inferred: inferred.serialize(format="nt", encoding="utf-8")},
+        replace={settings.graphs.inferred: (f"{s} {p} {o} .\n".encode() for s, p, o in sorted(inferred))},
         retract=[(settings.graphs.provenance, settings.graphs.inferred, str(CITY.contentHash), None)],
         add={settings.graphs.provenance: f"<{settings.graphs.inferred}> <{CITY.contentHash}> "
                                          f"{Literal(inputs).n3()} .\n".encode()}))

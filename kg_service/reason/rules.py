@@ -8,24 +8,26 @@ round included; rounds go on until one adds nothing. A rule that mints a new nod
 rounds are bounded and the rules still deriving at the bound are named.
 https://www.w3.org/TR/sparql11-query/#construct
 
-``infer_with_rules`` alternates OWL 2 RL (``abox.infer``) with the rules until neither adds anything,
-since each can feed the other: a rule reads ``city:dependsOn`` chains the reasoner closed, and the
-reasoner types what a rule says by the ontology's domains and ranges.
+Oxigraph runs them (``run_rules_in``): a rule joining a whole city's readings is a query over
+millions of triples. ``entailment`` alternates them with OWL 2 RL.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Graph, Literal
+import pyoxigraph as ox
+from rdflib import Graph, URIRef, Variable
+from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from kg_service.errors import OntologyError, ReasoningError
-from kg_service.reason.abox import infer
+from kg_service.reason.chaining import Statement
 
 RULES_FOLDER = "rules"
 MAX_ROUNDS = 25
@@ -38,6 +40,19 @@ class Rule:
     name: str
     path: Path
     query: Query
+    text: str
+
+    @property
+    def predicates(self) -> frozenset[str] | None:
+        """The predicates (N-Triples form) the rule reads or concludes; None when one is a variable,
+        so that the rule may read any triple. A rule is run over the triples with these only."""
+        found: set[str] = set()
+        for pattern in _triple_patterns(self.query.algebra):
+            predicate = pattern[1]
+            if isinstance(predicate, Variable):
+                return None
+            found |= {f"<{iri}>" for iri in _iris_of(predicate)}
+        return frozenset(found)
 
 
 def load_rules(ontology_dir: Path) -> list[Rule]:
@@ -66,36 +81,64 @@ def _load_rule(path: Path) -> Rule:
     if query.algebra.name != "ConstructQuery":
         raise OntologyError("a rule must be a SPARQL CONSTRUCT query", where=str(path),
                             hint="write the triples the rule derives in a CONSTRUCT template")
-    return Rule(path.stem, path, query)
+    return Rule(path.stem, path, query, text)
+
+
+def _triple_patterns(node: object) -> Iterator[tuple[Node, ...]]:
+    """Every triple pattern of a parsed query (its template's included), wherever it is nested."""
+    if isinstance(node, CompValue | dict):
+        for key, value in node.items():
+            if key in ("triples", "template") and isinstance(value, list):
+                yield from (triple for triple in value if isinstance(triple, tuple) and len(triple) == 3)
+            else:
+                yield from _triple_patterns(value)
+    elif isinstance(node, list | tuple):
+        for item in node:
+            yield from _triple_patterns(item)
+
+
+def _iris_of(predicate: object) -> Iterator[URIRef]:
+    """The IRIs of a predicate or of a property path (a/b, a|b, ^a, a*, !a...)."""
+    if isinstance(predicate, URIRef):
+        yield predicate
+    elif isinstance(predicate, PropertyPath):
+        parts = (*getattr(predicate, "args", ()), getattr(predicate, "path", None), getattr(predicate, "arg", None))
+        for part in parts:
+            if part is not None:
+                yield from _iris_of(part)
 
 
 def run_rules(rules: Sequence[Rule], graph: Graph, max_rounds: int = MAX_ROUNDS) -> Graph:
     """The triples the rules derive from ``graph`` (left as it is) once no rule adds anything.
 
     Raises ``ReasoningError`` naming the rules still deriving new triples after ``max_rounds`` rounds."""
-    working = Graph()
-    working += graph
-    return _run_in_place(rules, working, max_rounds)
+    working = ox.Store()
+    working.load(graph.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES)
+    derived = run_rules_in(rules, working, max_rounds)
+    return Graph().parse(data="".join(f"{s} {p} {o} .\n" for s, p, o in derived), format="nt")
 
 
-def _run_in_place(rules: Sequence[Rule], working: Graph, max_rounds: int) -> Graph:
-    """``run_rules`` adding to ``working`` itself, for callers that built it for the purpose."""
-    derived = Graph()
+def run_rules_in(rules: Sequence[Rule], working: ox.Store, max_rounds: int = MAX_ROUNDS) -> list[Statement]:
+    """``run_rules`` over an Oxigraph store's default graph, which gains the derived triples.
+
+    Oxigraph rather than rdflib runs the rules: a rule joining the readings of a whole city is a
+    query over millions of triples."""
+    derived: list[Statement] = []
     for round_number in range(1, max_rounds + 1):
         still_deriving: dict[Rule, str] = {}
         for rule in rules:
-            constructed = working.query(rule.query).graph
-            assert constructed is not None  # a CONSTRUCT query's result is a graph
-            new = [triple for triple in constructed if triple not in working]
+            constructed = working.query(rule.text)
+            assert isinstance(constructed, ox.QueryTriples)  # load_rules let only CONSTRUCT queries in
+            new = {ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in constructed}
+            new = {quad for quad in new if quad not in working}
             if new and round_number == max_rounds:  # about to fail: say which rules bring nodes never seen
-                minted = any(not _known(working, node) for s, _, o in new for node in (s, o) if not isinstance(
-                    node, Literal))
+                minted = any(not _known(working, node) for quad in new for node in (quad.subject, quad.object)
+                             if not isinstance(node, ox.Literal))
                 still_deriving[rule] = f"{rule.name} ({len(new)} new{', minting new nodes' if minted else ''})"
             elif new:
                 still_deriving[rule] = rule.name
-            for triple in new:
-                working.add(triple)
-                derived.add(triple)
+            working.extend(new)
+            derived.extend((str(q.subject), str(q.predicate), str(q.object)) for q in new)
         if not still_deriving:
             return derived
     raise ReasoningError(
@@ -107,43 +150,8 @@ def _run_in_place(rules: Sequence[Rule], working: Graph, max_rounds: int) -> Gra
              "FILTER NOT EXISTS")
 
 
-def _known(graph: Graph, node: Node) -> bool:
-    return (node, None, None) in graph or (None, None, node) in graph
-
-
-def infer_with_rules(ontology: Graph, data: Graph, rules: Sequence[Rule], max_rounds: int = MAX_ROUNDS) -> Graph:
-    """What OWL 2 RL and the rules entail together from ``ontology`` and ``data`` that neither asserts.
-
-    OWL 2 RL first; then the rules over the ontology, the data and what was inferred, to their
-    fixpoint; then OWL 2 RL again over the data and the rules' triples if the rules added any, and
-    the rules again if it inferred anything new; and so on until neither adds anything (at most
-    ``max_rounds`` alternations)."""
-    inferred = infer(ontology, data)
-    if not rules:
-        return inferred
-    working = Graph()  # the rules' input, grown in place by both sides rather than copied each time
-    working += ontology
-    working += data
-    working += inferred
-    derived = Graph()  # everything the rules added, over all alternations
-    for _ in range(max_rounds):
-        added = _run_in_place(rules, working, max_rounds)
-        if not len(added):
-            break
-        derived += added
-        given = Graph()
-        given += data
-        given += derived
-        inferred = infer(ontology, given)
-        fresh = [triple for triple in inferred if triple not in working]
-        if not fresh:
-            break
-        for triple in fresh:
-            working.add(triple)
-    else:
-        raise ReasoningError(f"OWL 2 RL and the rules reach no fixpoint in {max_rounds} alternations: each keeps "
-                             "deriving from what the other derived",
-                             where=", ".join(str(rule.path) for rule in rules),
-                             hint="look for a rule that mints nodes the ontology's axioms then extend")
-    inferred += derived
-    return inferred
+def _known(store: ox.Store, node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> bool:
+    if isinstance(node, ox.Literal | ox.Triple):
+        return True
+    return (next(store.quads_for_pattern(node, None, None), None) is not None
+            or next(store.quads_for_pattern(None, None, node), None) is not None)

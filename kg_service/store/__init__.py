@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from kg_service.store.base import GraphStore, GraphWrites, QueryResult, RdfFormat, RdfInput, SelectResult, select
+from kg_service.store.base import (
+    GraphStore,
+    GraphWrites,
+    QueryResult,
+    RdfFormat,
+    RdfInput,
+    SelectResult,
+    select,
+    statements,
+)
 from kg_service.store.registry import backend_names, open_store, register_backend
 
 __all__ = [
@@ -16,4 +25,5 @@ __all__ = [
     "open_store",
     "register_backend",
     "select",
+    "statements",
 ]

@@ -8,6 +8,7 @@ objects. Query results come back as rdflib terms, the project's RDF toolkit.
 from __future__ import annotations
 
 import io
+import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -15,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self, runtime_checkable
 
+import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Identifier, Node
 
@@ -149,6 +151,16 @@ def select(store: GraphStore, sparql: str, **bindings: Identifier) -> SelectResu
     if not isinstance(result, SelectResult):
         raise QuerySyntaxError("expected a SELECT query", where=sparql.strip().splitlines()[0][:80])
     return result
+
+
+def statements(store: GraphStore, graphs: Sequence[str]) -> Iterator[tuple[str, str, str]]:
+    """The triples of ``graphs`` (a triple in two graphs twice), terms in N-Triples form, streamed
+    through an N-Quads export to a temporary file: no graph is held in Python objects."""
+    with tempfile.TemporaryFile() as buffer:
+        store.export(buffer, RdfFormat.N_QUADS, graphs=graphs)
+        buffer.seek(0)
+        for quad in ox.parse(buffer, format=ox.RdfFormat.N_QUADS):
+            yield str(quad.subject), str(quad.predicate), str(quad.object)
 
 
 class ChunkReader(io.RawIOBase):

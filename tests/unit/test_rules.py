@@ -15,7 +15,8 @@ from kg_service.config import project_path
 from kg_service.errors import OntologyError, ReasoningError
 from kg_service.namespaces import CITY
 from kg_service.ontology import load_ontology
-from kg_service.reason.rules import Rule, infer_with_rules, load_rules, run_rules
+from kg_service.reason.entailment import infer_with_rules
+from kg_service.reason.rules import Rule, load_rules, run_rules
 
 ONTOLOGY_DIR = project_path("ontology")
 EX = "http://example.org/"
