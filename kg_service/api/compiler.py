@@ -1,66 +1,211 @@
-"""Compile a GraphQL selection into one SPARQL query, so round trips never grow with rows.
+"""Compile a GraphQL request's parts into store queries, so round trips never grow with rows.
 
-The foundation compiles a flat selection of one class's single-valued fields plus its classes
-(asserted and inferred). The API issue generalises this to every class, nested traversal, filters
-and aggregations, with the backend-specific part (SPARQL, Cypher) behind an interface.
+A request becomes a page query (which entities, filtered and ordered, one page of them), a count
+query when ``totalCount`` is asked, and one values query per level of nesting: the values of every
+selected field of every entity at that level, whatever their number. The executor (``execution``)
+runs them; this module only writes them. ``QueryCompiler`` is the backend-specific part: SPARQL
+here, Cypher for the Neo4j backend.
+
+Every value that comes from a request reaches the query as a bound variable (``bindings``), never in
+its text: the text holds only the ontology's IRIs and the IRIs of entities a previous query returned.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import Enum
+from typing import Protocol
 
-from rdflib import URIRef
+from rdflib import RDF, URIRef
 from rdflib.term import Identifier
 
+from kg_service.namespaces import CITY, GEO
+
+
+class Operator(Enum):
+    EQ = "eq"
+    IN = "in"
+    LT = "lt"
+    LTE = "lte"
+    GT = "gt"
+    GTE = "gte"
+    CONTAINS = "contains"
+
 
 @dataclass(frozen=True)
-class FieldSource:
-    """Where a GraphQL field's value lives: a predicate, optionally one language of it, or only
-    values of one class (locatedIn also names parcels and communities, not only the district)."""
+class Step:
+    """How a field reaches its values from an entity: a chain of properties, or one backwards."""
 
-    predicate: str
-    language: str | None = None
-    value_class: str | None = None
+    path: tuple[str, ...]
+    inverse: bool = False
 
 
 @dataclass(frozen=True)
-class ClassQuery:
+class Condition:
+    """Some value of ``step`` stands in ``operator`` to ``values`` (compared as text when ``text``)."""
+
+    step: Step
+    operator: Operator
+    values: tuple[Identifier, ...]
+    text: bool = False
+
+
+@dataclass(frozen=True)
+class PageQuery:
     class_iri: str
-    fields: Mapping[str, FieldSource]  # GraphQL field name -> source; only these may be selected
+    conditions: tuple[Condition, ...] = ()
+    inside: str | None = None  # an area: entities located in it or within it (materialised relations)
+    among: tuple[str, ...] | None = None  # entities a filter computed outside the store chose
+    order: tuple[tuple[Step, bool], ...] = ()  # (field, descending)
+    limit: int = 20
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class GroupKey:
+    """What entities are grouped by: a field's values, or the area of a level they are located in."""
+
+    step: Step | None = None
+    level_class: str | None = None  # e.g. city:District: grouped by the district each is located in
+
+
+@dataclass(frozen=True)
+class AggregateQuery:
+    page: PageQuery  # its filters; its order and limits are ignored
+    key: GroupKey | None
+    measures: tuple[tuple[str, Step], ...]  # (function: sum, avg, min, max), field
 
 
 @dataclass(frozen=True)
 class CompiledQuery:
-    sparql: str
+    text: str
     bindings: dict[str, Identifier]
 
 
-def compile_list(spec: ClassQuery, selected: Sequence[str], *, limit: int, offset: int,
-                 located_in: str | None = None) -> CompiledQuery:
-    """One SELECT returning a row per entity: ``entity``, each selected field, and ``classes``."""
-    projections, patterns = ["?entity"], [f"?entity a {URIRef(spec.class_iri).n3()} ."]
-    group_by = ["?entity"]
-    bindings: dict[str, Identifier] = {}
-    for name in selected:
-        if name not in spec.fields:
-            continue
-        source = spec.fields[name]
-        variable = f"?v_{name}"
-        language = f' FILTER(LANGMATCHES(LANG({variable}), "{source.language}"))' if source.language else ""
-        if source.value_class:
-            language += f" {variable} a {URIRef(source.value_class).n3()} ."
-        patterns.append(f"OPTIONAL {{ ?entity {URIRef(source.predicate).n3()} {variable} .{language} }}")
-        projections.append(f"(SAMPLE({variable}) AS ?{name})")
-    if "classes" in selected:
-        patterns.append("OPTIONAL { ?entity a ?class }")
-        projections.append('(GROUP_CONCAT(DISTINCT STR(?class); separator=" ") AS ?classes)')
-    if located_in is not None:
-        # Bound as a value, never spliced into the text; a bound variable must be projected.
-        patterns.append("?entity <https://w3id.org/citykg/ontology#locatedIn> ?area .")
-        projections.append("?area")
-        group_by.append("?area")
-        bindings["area"] = URIRef(located_in)
-    sparql = (f"SELECT {' '.join(projections)} WHERE {{\n  " + "\n  ".join(patterns) + "\n}\n"
-              f"GROUP BY {' '.join(group_by)} ORDER BY ?entity LIMIT {int(limit)} OFFSET {int(offset)}")
-    return CompiledQuery(sparql=sparql, bindings=bindings)
+TYPES_COLUMN = Step((str(RDF.type),))
+ASSERTED_COLUMN = Step((str(CITY.assertedBy),))  # the provenance graph's: which datasets state the entity
+
+
+class QueryCompiler(Protocol):
+    def page(self, query: PageQuery) -> CompiledQuery:
+        """Rows of one column, ``entity``, in the page's order."""
+        ...
+
+    def count(self, query: PageQuery) -> CompiledQuery:
+        """One row, one column ``count``: how many entities the query's filters select."""
+        ...
+
+    def aggregate(self, query: AggregateQuery) -> CompiledQuery:
+        """Rows ``key``, ``label``, ``count`` and, per measure, ``m<i>`` (for avg: the sum) and ``n<i>``
+        (how many entities have the value), one per group."""
+        ...
+
+    def values(self, entities: Sequence[str], columns: Sequence[Step], inferred_graph: str) -> CompiledQuery:
+        """Rows ``entity``, ``column`` (index into ``columns``, or -1 for an inferred type), ``value``."""
+        ...
+
+
+class SparqlCompiler:
+    """SPARQL 1.1 over the store's served graphs (the default graph is their union)."""
+
+    def page(self, query: PageQuery) -> CompiledQuery:
+        patterns, bindings = self._selection(query)
+        bound = _bound(bindings)  # a bound variable must be projected (and so grouped by): constants
+        if not query.order:
+            text = f"SELECT DISTINCT ?entity {bound} WHERE {{\n{patterns}\n}} ORDER BY ?entity"
+        else:
+            keys, sorting = [], []
+            for index, (step, descending) in enumerate(query.order):
+                patterns += f"\n  OPTIONAL {{ {_triple('?entity', step, f'?order{index}')} }}"
+                keys.append(f"({'MAX' if descending else 'MIN'}(?order{index}) AS ?key{index})")
+                sorting.append(f"{'DESC' if descending else 'ASC'}(?key{index})")
+            text = (f"SELECT ?entity {' '.join(keys)} {bound} WHERE {{\n{patterns}\n}} GROUP BY ?entity {bound} "
+                    f"ORDER BY {' '.join(sorting)} ?entity")
+        return CompiledQuery(f"{text} LIMIT {int(query.limit)} OFFSET {int(query.offset)}", bindings)
+
+    def count(self, query: PageQuery) -> CompiledQuery:
+        patterns, bindings = self._selection(query)
+        bound = _bound(bindings)
+        return CompiledQuery(f"SELECT (COUNT(DISTINCT ?entity) AS ?count) {bound} WHERE {{\n{patterns}\n}} "
+                             f"GROUP BY {bound}", bindings)
+
+    def aggregate(self, query: AggregateQuery) -> CompiledQuery:
+        patterns, bindings = self._selection(query.page)
+        parts = [patterns]
+        if query.key is not None and query.key.level_class is not None:
+            bindings["level"] = URIRef(query.key.level_class)
+            # an area of the level it is located in, or part of (a community is part of its district)
+            parts.append(f"  ?entity {CITY.locatedIn.n3()}|{CITY.partOf.n3()} ?key . ?key a ?level .")
+        elif query.key is not None and query.key.step is not None:
+            parts.append(f"  OPTIONAL {{ {_triple('?entity', query.key.step, '?key')} }}")
+        if query.key is not None:
+            parts.append(f'  OPTIONAL {{ ?key {CITY.name.n3()} ?name FILTER(LANGMATCHES(LANG(?name), "zh")) }}')
+        measures = []
+        for index, (function, step) in enumerate(query.measures):
+            # one value per entity (a sub-select reads no bound variable), so that nothing multiplies rows
+            parts.append(f"  OPTIONAL {{ SELECT ?entity (SAMPLE(?x{index}) AS ?v{index}) WHERE {{ "
+                         f"{_triple('?entity', step, f'?x{index}')} }} GROUP BY ?entity }}")
+            # an aggregate over an unbound value is an error in SPARQL: entities without the value
+            # count as the aggregate's neutral element, and ``n<i>`` says whether any had one
+            neutral = {"sum": "0", "avg": "0", "min": "1e300", "max": "-1e300"}[function]
+            aggregate = "SUM" if function == "avg" else function.upper()
+            measures.append(f"({aggregate}(COALESCE(?v{index}, {neutral})) AS ?m{index}) "
+                            f"(COUNT(?v{index}) AS ?n{index})")
+        bound = _bound(bindings)
+        key = "?key" if query.key is not None else ""
+        label = "(SAMPLE(?name) AS ?label)" if query.key is not None else ""
+        text = (f"SELECT {key} {label} (COUNT(DISTINCT ?entity) AS ?count) {' '.join(measures)} {bound} WHERE {{\n"
+                + "\n".join(parts) + f"\n}} GROUP BY {key} {bound}" + (" ORDER BY ?key" if key else ""))
+        return CompiledQuery(text, bindings)
+
+    def values(self, entities: Sequence[str], columns: Sequence[Step], inferred_graph: str) -> CompiledQuery:
+        branches = [f"{{ {_triple('?entity', step, '?value')} BIND({index} AS ?column) }}"
+                    for index, step in enumerate(columns)]
+        branches.append(f"{{ GRAPH {URIRef(inferred_graph).n3()} {{ ?entity a ?value }} BIND(-1 AS ?column) }}")
+        values = " ".join(URIRef(entity).n3() for entity in entities)
+        return CompiledQuery(f"SELECT ?entity ?column ?value WHERE {{\n  VALUES ?entity {{ {values} }}\n  "
+                             + "\n  UNION ".join(branches) + "\n}", {})
+
+    def _selection(self, query: PageQuery) -> tuple[str, dict[str, Identifier]]:
+        bindings: dict[str, Identifier] = {"class": URIRef(query.class_iri)}
+        patterns = ["  ?entity a ?class ."]
+        if query.among is not None:
+            patterns.append(f"  VALUES ?entity {{ {' '.join(URIRef(iri).n3() for iri in query.among)} }}")
+        if query.inside is not None:
+            bindings["area"] = URIRef(query.inside)
+            patterns.append(f"  {{ ?entity {CITY.locatedIn.n3()} ?area }} UNION "
+                            f"{{ ?entity {GEO.sfWithin.n3()} ?area }}")
+        for index, condition in enumerate(query.conditions):
+            patterns.append(_condition(condition, f"c{index}", bindings))
+        return "\n".join(patterns), bindings
+
+
+def _bound(bindings: dict[str, Identifier]) -> str:
+    return " ".join(f"?{name}" for name in sorted(bindings))
+
+
+def _condition(condition: Condition, name: str, bindings: dict[str, Identifier]) -> str:
+    arguments = []
+    for position, given in enumerate(condition.values):
+        bindings[f"{name}_{position}"] = given
+        arguments.append(f"?{name}_{position}")
+    value = f"?{name}"
+    if condition.operator is Operator.EQ and not condition.text and len(arguments) == 1 \
+            and isinstance(condition.values[0], URIRef):
+        return f"  {_triple('?entity', condition.step, arguments[0])}"  # an IRI: the index finds it
+    compared = f"STR({value})" if condition.text else value
+    test = {Operator.EQ: f"{compared} = {arguments[0] if arguments else '?none'}",
+            Operator.IN: f"{compared} IN ({', '.join(arguments)})",
+            Operator.LT: f"{compared} < {arguments[0] if arguments else '?none'}",
+            Operator.LTE: f"{compared} <= {arguments[0] if arguments else '?none'}",
+            Operator.GT: f"{compared} > {arguments[0] if arguments else '?none'}",
+            Operator.GTE: f"{compared} >= {arguments[0] if arguments else '?none'}",
+            Operator.CONTAINS: f"CONTAINS(LCASE(STR({value})), LCASE({arguments[0] if arguments else '?none'}))",
+            }[condition.operator]
+    return f"  {_triple('?entity', condition.step, value)} FILTER({test})"
+
+
+def _triple(entity: str, step: Step, value: str) -> str:
+    path = "/".join(URIRef(iri).n3() for iri in step.path)
+    return f"{value} {path} {entity} ." if step.inverse else f"{entity} {path} {value} ."

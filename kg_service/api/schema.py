@@ -1,69 +1,671 @@
-"""Assembles the GraphQL schema: root query fields resolved through the compiler and the store."""
+"""Assembles the GraphQL schema from the API model: no type is written by hand.
+
+Every object type and interface of the model becomes a strawberry type with its fields, each type
+implements ``Entity`` (id, classes, which datasets asserted it, whether it is inferred), and each
+gets a root field returning a page (``<Type>Connection``) with ``filter``, ``orderBy``, ``first``
+and ``after``. Root resolvers hand the whole selection to the executor (``execution``), which reads
+the store a level at a time; nested fields then only read what it prepared.
+"""
 
 from __future__ import annotations
 
+import base64
+import datetime
+import inspect
+import keyword
+import re
 from dataclasses import dataclass
-from typing import Any
+from decimal import Decimal
+from enum import Enum
+from typing import Any, NewType
 
 import strawberry
-from rdflib import Literal
-from rdflib.term import Node
+from rdflib import Literal, URIRef
+from rdflib.term import Identifier, Node
+from strawberry.schema.config import StrawberryConfig
 from strawberry.types import Info
+from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
-from kg_service.api.compiler import compile_list
-from kg_service.api.types import ENTERPRISE_QUERY, Enterprise, NamedGraph
+from kg_service.api.compiler import AggregateQuery, Condition, GroupKey, Operator, PageQuery, Step
+from kg_service.api.execution import EntityValues, Executor, Plan
+from kg_service.api.model import ApiModel, EnumType, Field, FieldKind, Interface, ObjectType, Scalar, build_api_model
+from kg_service.api.spatial import geojson_of, near
 from kg_service.config import Settings
-from kg_service.store import GraphStore, select
+from kg_service.errors import CityKGError
+from kg_service.namespaces import CITY
+from kg_service.ontology import load_ontology, load_shapes
+from kg_service.provenance import dataset_iri
+from kg_service.store import GraphStore
 
 MAX_PAGE = 1000
+DEFAULT_PAGE = 20
+
+BigInt = NewType("BigInt", int)
+GeoJSON = NewType("GeoJSON", object)
+_SCALAR_MAP: dict[object, Any] = {
+    BigInt: strawberry.scalar(name="BigInt", description="An integer of any size (counts, populations).",
+                              serialize=int, parse_value=int),
+    GeoJSON: strawberry.scalar(name="GeoJSON", description="A GeoJSON geometry (from the stored WKT).",
+                               serialize=lambda value: value, parse_value=lambda value: value),
+}
+_PYTHON_SCALARS: dict[str, Any] = {
+    Scalar.STRING: str, Scalar.INT: int, Scalar.BIG_INT: BigInt, Scalar.FLOAT: float, Scalar.DECIMAL: Decimal,
+    Scalar.BOOLEAN: bool, Scalar.DATE: datetime.date, Scalar.DATE_TIME: datetime.datetime,
+    Scalar.TIME: datetime.time, Scalar.GEO_JSON: GeoJSON,
+}
 
 
 @dataclass
 class Context:
-    """What every resolver gets: the store and the settings (no module-level state)."""
+    """What every resolver gets: the store, the settings and the executor over them."""
 
     store: GraphStore
     settings: Settings
+    executor: Executor
 
 
-def _value(node: Node | None) -> Any:
+class ApiError(CityKGError):
+    """A request the API refuses (a page too large, a cursor not its own)."""
+
+
+@strawberry.enum(description="Sort direction.")
+class SortDirection(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+@strawberry.type(description="Where a page ends and whether another follows.")
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.input(description="Within a distance of a point (WGS 84).")
+class Near:
+    longitude: float
+    latitude: float
+    meters: float
+
+
+@strawberry.interface(description="Anything in the city graph, with where it came from.")
+class Entity:
+    id: strawberry.ID = strawberry.field(description="The entity's IRI.")
+    classes: list[str] = strawberry.field(default_factory=list,
+                                          description="Every class it belongs to, asserted or inferred.")
+    inferred_classes: list[str] = strawberry.field(default_factory=list,
+                                                   description="The classes only reasoning gave it.")
+    asserted_by: list[str] = strawberry.field(default_factory=list,
+                                              description="The datasets (department/dataset) that state it.")
+    inferred: bool = strawberry.field(default=False, description="No dataset states it: reasoning made it.")
+
+
+@strawberry.type(description="An entity of a class the API has no type for.")
+class Thing(Entity):
+    pass
+
+
+@strawberry.type(description="A named graph of the store and how many triples it holds.")
+class NamedGraph:
+    iri: strawberry.ID
+    triples: int
+
+
+def _filter_input(name: str, python: Any, operators: tuple[Operator, ...], description: str) -> Any:
+    annotations: dict[str, Any] = {}
+    namespace: dict[str, Any] = {}
+    for operator in operators:
+        attribute = f"{operator.value}_" if keyword.iskeyword(operator.value) else operator.value
+        annotations[attribute] = list[python] | None if operator is Operator.IN else python | None
+        namespace[attribute] = strawberry.field(default=None, name=operator.value)
+    namespace["__annotations__"] = annotations
+    return strawberry.input(type(name, (), namespace), description=description)
+
+
+_ORDERED = (Operator.EQ, Operator.IN, Operator.LT, Operator.LTE, Operator.GT, Operator.GTE)
+StringFilter = _filter_input("StringFilter", str, (Operator.EQ, Operator.IN, Operator.CONTAINS),
+                             "Equal to, one of, or containing (ignoring case) a text.")
+RelatedFilter = _filter_input("RelatedFilter", strawberry.ID, (Operator.EQ, Operator.IN),
+                              "Related to the entity with this IRI, or to one of these.")
+_SCALAR_FILTERS: dict[str, Any] = {
+    Scalar.STRING: StringFilter, Scalar.BOOLEAN: _filter_input("BooleanFilter", bool, (Operator.EQ,), "Equal to."),
+    **{scalar: _filter_input(f"{scalar.value}Filter", _PYTHON_SCALARS[scalar], _ORDERED,
+                             "Equal to, one of, or within bounds.")
+       for scalar in (Scalar.INT, Scalar.BIG_INT, Scalar.FLOAT, Scalar.DECIMAL, Scalar.DATE, Scalar.DATE_TIME,
+                      Scalar.TIME)},
+}
+
+
+class SchemaBuilder:
+    """The strawberry schema of one API model; ``materialise`` turns executed entities into its objects."""
+
+    def __init__(self, model: ApiModel, base_iri: str) -> None:
+        self.model = model
+        self.dataset_prefix = str(dataset_iri(base_iri, ""))
+        every: list[Interface | ObjectType] = [*model.interfaces, *model.object_types]
+        self.kinds: dict[str, Interface | ObjectType] = {k.name: k for k in every}
+        self.fields: dict[str, dict[str, Field]] = {name: {f.name: f for f in kind.fields}
+                                                    for name, kind in self.kinds.items()}
+        self.enums: dict[str, type[Enum]] = {}
+        self.enum_values: dict[str, dict[str, Enum]] = {}  # enum name -> IRI or lexical form -> member
+        self.enum_filters: dict[str, Any] = {}
+        self.classes: dict[str, type] = {"Thing": Thing}
+        self._class_of_iri = {kind.class_iri: kind.name for kind in model.object_types}
+        self._ancestry = {kind.name: len(kind.interfaces) for kind in model.object_types}
+        for enum in model.enums:
+            self._enum(enum)
+        self._types()
+
+    # ---- types -------------------------------------------------------------------------------
+
+    def _enum(self, enum: EnumType) -> None:
+        members = {value.name: value.name for value in enum.values}
+        python = _enum_type(enum.name, members, enum.description)
+        descriptions = {value.name: value.description for value in enum.values}
+        self.enums[enum.name] = python
+        for member in python:
+            member.__doc__ = descriptions[member.name]
+        self.enum_values[enum.name] = {(value.iri or value.literal or ""): python[value.name]
+                                       for value in enum.values}
+
+    def _types(self) -> None:
+        interfaces = sorted(self.model.interfaces, key=lambda k: len(k.interfaces))
+        kinds: list[Interface | ObjectType] = [*interfaces, *self.model.object_types]
+        for kind in kinds:
+            bases = sorted((self.classes[name] for name in kind.interfaces),
+                           key=lambda cls: -len(getattr(cls, "__mro__", ())))
+            self.classes[kind.name] = type(kind.name, (*_minimal(bases), Entity) if bases else (Entity,), {})
+        for kind in kinds:
+            cls = self.classes[kind.name]
+            annotations: dict[str, Any] = {}
+            for f in kind.fields:
+                attribute = _attribute(f.name)
+                annotations[attribute] = self._annotation(f)
+                if f.language_tagged:
+                    setattr(cls, attribute, strawberry.field(resolver=_language_resolver(attribute, f.many),
+                                                             name=f.name, description=f.description))
+                else:
+                    setattr(cls, attribute, strawberry.field(default_factory=list, name=f.name,
+                                                             description=f.description) if f.many
+                            else strawberry.field(default=None, name=f.name, description=f.description))
+            cls.__annotations__ = {name: a for name, a in annotations.items()
+                                   if not any(f.language_tagged and _attribute(f.name) == name for f in kind.fields)}
+            decorate = strawberry.interface if isinstance(kind, Interface) else strawberry.type
+            self.classes[kind.name] = decorate(cls, name=kind.name, description=kind.description)
+
+    def _annotation(self, f: Field) -> Any:
+        if f.kind is FieldKind.SCALAR:
+            python: Any = _PYTHON_SCALARS[Scalar(f.type_name)] if f.type_name else str
+        elif f.kind is FieldKind.ENUM:
+            python = self.enums[f.type_name or ""]
+        else:
+            python = self.classes.get(f.type_name or "Thing", Thing)
+        if f.many:
+            return list[python]
+        return python if f.required else python | None
+
+    # ---- filters, ordering, pages ------------------------------------------------------------
+
+    def filter_input(self, kind: Interface | ObjectType) -> Any:
+        annotations: dict[str, Any] = {"inside": strawberry.ID | None, "near": Near | None}
+        namespace: dict[str, Any] = {
+            "inside": strawberry.field(default=None, description="Located in, or within, this area (its IRI)."),
+            "near": strawberry.field(default=None, description="Its geometry within a distance of a point."),
+        }
+        for f in kind.fields:
+            if f.kind is FieldKind.SCALAR and f.type_name == Scalar.GEO_JSON:
+                continue
+            if f.kind is FieldKind.ENUM:
+                name = f"{f.type_name}Filter"
+                if name not in self.enum_filters:  # one input type per enum, shared by every type's filter
+                    self.enum_filters[name] = _filter_input(name, self.enums[f.type_name or ""],
+                                                            (Operator.EQ, Operator.IN), "Equal to, or one of.")
+                entry: Any = self.enum_filters[name]
+            elif f.kind is FieldKind.OBJECT:
+                entry = RelatedFilter
+            else:
+                entry = _SCALAR_FILTERS[Scalar(f.type_name or Scalar.STRING)]
+            annotations[_attribute(f.name)] = entry | None
+            namespace[_attribute(f.name)] = strawberry.field(default=None, name=f.name)
+        namespace["__annotations__"] = annotations
+        return strawberry.input(type(f"{kind.name}Filter", (), namespace),
+                                description=f"Which {kind.name} entities: every condition given must hold.")
+
+    def order_input(self, kind: Interface | ObjectType) -> Any | None:
+        sortable = [f for f in kind.fields if f.kind is not FieldKind.OBJECT and not f.many
+                    and f.type_name != Scalar.GEO_JSON]
+        if not sortable:
+            return None
+        fields = _enum_type(f"{kind.name}OrderField", {_upper(f.name): f.name for f in sortable},
+                            f"The fields {kind.name} entities can be sorted by.")
+        namespace = {"__annotations__": {"field": fields, "direction": SortDirection},
+                     "direction": strawberry.field(default=SortDirection.ASC)}
+        return strawberry.input(type(f"{kind.name}Order", (), namespace), description="One sort key.")
+
+    def connection(self, kind: Interface | ObjectType) -> Any:
+        namespace = {"__annotations__": {"total_count": int | None, "nodes": _list_of(self.classes[kind.name]),
+                                         "page_info": PageInfo},
+                     "total_count": strawberry.field(default=None, description="How many match, over all pages."),
+                     "nodes": strawberry.field(default_factory=list),
+                     "page_info": strawberry.field(default=None)}
+        return strawberry.type(type(f"{kind.name}Connection", (), namespace), description=f"A page of {kind.name}.")
+
+    def root_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        kinds: list[Interface | ObjectType] = [*self.model.object_types, *self.model.interfaces]
+        for kind in kinds:
+            name = _root_name(kind.name)
+            fields[name] = strawberry.field(resolver=self._list_resolver(kind), name=name,
+                                            description=f"{kind.description}")
+            fields[f"{name}Aggregate"] = strawberry.field(
+                resolver=self._aggregate_resolver(kind), name=f"{name}Aggregate",
+                description=f"{kind.name} entities counted (and their numbers summed, averaged...) per group.")
+        return fields
+
+    # ---- aggregations ------------------------------------------------------------------------
+
+    def _aggregate_resolver(self, kind: Interface | ObjectType) -> Any:
+        filter_type = self.filter_input(kind)
+        keys = {_upper(f.name): f.name for f in kind.fields
+                if not f.many or f.kind is not FieldKind.SCALAR if f.type_name != Scalar.GEO_JSON}
+        keys |= {level: level for level in _LEVELS}
+        group_by = _enum_type(f"{kind.name}GroupBy", keys,
+                              "A field, or an aggregation level (the area each is located in).")
+        numeric = [f for f in kind.fields if f.kind is FieldKind.SCALAR and f.type_name in _NUMERIC]
+        group = self._group_type(kind, numeric)
+
+        def resolve(info: Info[Context, None], **arguments: Any) -> Any:
+            return self.aggregate(kind, group, info, arguments, numeric)
+
+        parameters = [inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY, annotation=Info[Context, None]),
+                      inspect.Parameter("filter", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation=filter_type | None),
+                      inspect.Parameter("group_by", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation=group_by | None)]
+        resolve.__signature__ = inspect.Signature(parameters, return_annotation=_list_of(group))  # type: ignore[attr-defined]
+        resolve.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": _list_of(group)}
+        return resolve
+
+    def _group_type(self, kind: Interface | ObjectType, numeric: list[Field]) -> Any:
+        annotations: dict[str, Any] = {"key": str | None, "label": str | None, "count": int}
+        namespace: dict[str, Any] = {
+            "key": strawberry.field(default=None, description="The group's value: an IRI, a code or a number."),
+            "label": strawberry.field(default=None, description="The Chinese name of the group's entity, if any."),
+            "count": strawberry.field(default=0, description="How many entities are in the group."),
+        }
+        if numeric:
+            fields = _enum_type(f"{kind.name}NumericField", {_upper(f.name): f.name for f in numeric},
+                                f"The numeric fields of {kind.name}.")
+            for function in _MEASURES:
+                namespace[function] = strawberry.field(resolver=_measure_resolver(function, fields),
+                                                       description=f"The {function} of a numeric field over the group.")
+        namespace["__annotations__"] = annotations
+        return strawberry.type(type(f"{kind.name}Group", (), namespace), description=f"A group of {kind.name}.")
+
+    def aggregate(self, kind: Interface | ObjectType, group: Any, info: Info[Context, None],
+                  arguments: dict[str, Any], numeric: list[Field]) -> list[Any]:
+        executor = info.context.executor
+        page = self.page_query(kind, arguments.get("filter"), None, 0, 0, executor)
+        chosen = arguments.get("group_by")
+        key: GroupKey | None = None
+        if chosen is not None and chosen.value in _LEVELS:
+            key = GroupKey(level_class=str(_LEVELS[chosen.value]))
+        elif chosen is not None:
+            f = self.fields[kind.name][chosen.value]
+            key = GroupKey(step=Step(f.path, f.inverse))
+        by_name = {f.name: f for f in numeric}
+        measures: list[tuple[str, str]] = []  # (function, field name)
+        for selected in _flatten(info.selected_fields[0].selections):
+            if selected.name in _MEASURES and "field" in selected.arguments:
+                wanted = selected.arguments["field"]
+                name = wanted.value if isinstance(wanted, Enum) else by_name.get(str(wanted)) and str(wanted)
+                name = name if name in by_name else next((f.name for f in numeric if _upper(f.name) == wanted), None)
+                if name and (selected.name, name) not in measures:
+                    measures.append((selected.name, name))
+        query = AggregateQuery(page, key, tuple((function, Step(by_name[name].path, by_name[name].inverse))
+                                                for function, name in measures))
+        groups = []
+        for row in executor.aggregate(query):
+            item = group(key=_plain(row.get("key")), label=_plain(row.get("label")),
+                         count=int(_plain(row.get("count")) or 0))
+            item._measures = {(function, name): _measure(function, row.get(f"m{index}"), row.get(f"n{index}"))
+                              for index, (function, name) in enumerate(measures)}
+            groups.append(item)
+        return groups
+
+    def _list_resolver(self, kind: Interface | ObjectType) -> Any:
+        filter_type, order_type, connection = self.filter_input(kind), self.order_input(kind), self.connection(kind)
+
+        def resolve(info: Info[Context, None], **arguments: Any) -> Any:
+            return self.page(kind, connection, info, arguments)
+
+        parameters = [inspect.Parameter("info", inspect.Parameter.KEYWORD_ONLY, annotation=Info[Context, None]),
+                      inspect.Parameter("filter", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation=filter_type | None),
+                      inspect.Parameter("first", inspect.Parameter.KEYWORD_ONLY, default=DEFAULT_PAGE, annotation=int),
+                      inspect.Parameter("after", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                        annotation=str | None)]
+        if order_type is not None:
+            parameters.append(inspect.Parameter("order_by", inspect.Parameter.KEYWORD_ONLY, default=None,
+                                                annotation=_list_of(order_type) | None))
+        resolve.__signature__ = inspect.Signature(parameters, return_annotation=connection)  # type: ignore[attr-defined]
+        resolve.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": connection}
+        return resolve
+
+    # ---- execution ---------------------------------------------------------------------------
+
+    def page(self, kind: Interface | ObjectType, connection: Any, info: Info[Context, None],
+             arguments: dict[str, Any]) -> Any:
+        first, after = arguments.get("first", DEFAULT_PAGE), arguments.get("after")
+        if not 0 <= first <= MAX_PAGE:
+            raise ApiError(f"'first' must be between 0 and {MAX_PAGE}", where=_root_name(kind.name),
+                           hint="ask for the next page with 'after: pageInfo.endCursor'")
+        offset = _offset(after) if after else 0
+        executor = info.context.executor
+        query = self.page_query(kind, arguments.get("filter"), arguments.get("order_by"), first + 1, offset, executor)
+        selection = info.selected_fields[0]
+        asked = {s.name: s for s in _flatten(selection.selections)}
+        ids = executor.page(query) if "nodes" in asked or "pageInfo" in asked else []
+        total = executor.count(query) if "totalCount" in asked else None
+        has_next = len(ids) > first
+        ids = ids[:first]
+        nodes: list[Any] = []
+        if "nodes" in asked:
+            plan = self.plan(kind.name, asked["nodes"].selections)
+            entities = executor.load(ids, plan)
+            nodes = [self.materialise(kind.name, entities[iri], plan, entities) for iri in ids if iri in entities]
+        cursor = _cursor(offset + len(ids)) if ids else after
+        return connection(total_count=total, nodes=nodes, page_info=PageInfo(has_next_page=has_next,
+                                                                             end_cursor=cursor))
+
+    def page_query(self, kind: Interface | ObjectType, given: Any, order: Any, limit: int, offset: int,
+                   executor: Executor) -> PageQuery:
+        conditions: list[Condition] = []
+        inside, among = None, None
+        if given is not None:
+            inside = str(given.inside) if given.inside else None
+            if given.near is not None:
+                among = tuple(near(executor, kind.class_iri, given.near.longitude, given.near.latitude,
+                                   given.near.meters))
+            for f in kind.fields:
+                entry = getattr(given, _attribute(f.name), None)
+                if entry is not None:
+                    conditions += self._conditions(f, entry)
+        keys = tuple((Step(self.fields[kind.name][key.field.value].path,
+                           self.fields[kind.name][key.field.value].inverse), key.direction is SortDirection.DESC)
+                     for key in order or ())
+        return PageQuery(kind.class_iri, tuple(conditions), inside, among, keys, limit, offset)
+
+    def _conditions(self, f: Field, entry: Any) -> list[Condition]:
+        step, found = Step(f.path, f.inverse), []
+        text = f.kind is FieldKind.SCALAR and f.type_name == Scalar.STRING
+        for operator in Operator:
+            given = getattr(entry, f"{operator.value}_" if keyword.iskeyword(operator.value) else operator.value, None)
+            if given is None:
+                continue
+            values = given if operator is Operator.IN else [given]
+            found.append(Condition(step, operator, tuple(self._term(f, value) for value in values), text))
+        return found
+
+    def _term(self, f: Field, value: Any) -> Identifier:
+        if f.kind is FieldKind.OBJECT:
+            return _iri(str(value))
+        if f.kind is FieldKind.ENUM:
+            enum = self.model.enum(f.type_name or "")
+            member = next(v for v in enum.values if v.name == value.name)
+            return URIRef(member.iri) if member.iri else Literal(member.literal, datatype=member.datatype)
+        if f.type_name == Scalar.STRING:
+            return Literal(str(value))
+        return Literal(value, datatype=URIRef(f.datatype) if f.datatype else None)
+
+    def plan(self, type_name: str, selections: list[Any]) -> Plan:
+        """What a selection of ``type_name`` (with its fragments) asks of each entity."""
+        plan = Plan()
+        for selected, on in _flatten_typed(selections, type_name):
+            f = self.fields.get(on, {}).get(selected.name) or self.fields.get(type_name, {}).get(selected.name)
+            if f is None:
+                continue
+            if f.kind is FieldKind.OBJECT:
+                child = self.plan(f.type_name or "Thing", selected.selections)
+                if f.name in plan.links:
+                    _merge(plan.links[f.name][1], child)
+                else:
+                    plan.links[f.name] = (f, child)
+            else:
+                plan.scalars[f.name] = f
+        return plan
+
+    def materialise(self, type_name: str, entity: EntityValues, plan: Plan, entities: dict[str, EntityValues]) -> Any:
+        concrete = self._concrete(type_name, entity)
+        if concrete is None:
+            return None
+        cls, fields = self.classes[concrete], self.fields.get(concrete, {})
+        values: dict[str, Any] = {}
+        raw: dict[str, list[tuple[str, str | None]]] = {}
+        for name, f in plan.scalars.items():
+            if name not in fields:
+                continue
+            nodes = entity.values.get(Step(f.path, f.inverse), [])
+            if f.language_tagged:
+                raw[name] = [(str(n), n.language if isinstance(n, Literal) else None) for n in nodes]
+                continue
+            converted = [v for v in (self._value(f, n) for n in nodes) if v is not None]
+            values[_attribute(name)] = converted if f.many else (converted[0] if converted else None)
+        for name, (f, child) in plan.links.items():
+            if name not in fields:
+                continue
+            linked = [self.materialise(f.type_name or "Thing", entities[str(n)], child, entities)
+                      for n in entity.values.get(Step(f.path, f.inverse), []) if str(n) in entities]
+            linked = [item for item in linked if item is not None]
+            values[_attribute(name)] = linked if f.many else (linked[0] if linked else None)
+        classes = entity.types
+        datasets = [iri.removeprefix(self.dataset_prefix) for iri in entity.asserted_by]
+        values |= {"id": strawberry.ID(entity.iri), "classes": classes,
+                   "inferred_classes": sorted(entity.inferred_types), "asserted_by": datasets,
+                   "inferred": not datasets}
+        instance = cls(**values)
+        instance._raw = raw  # the language-tagged values, filtered by their resolvers
+        return instance
+
+    def _concrete(self, type_name: str, entity: EntityValues) -> str | None:
+        """The object type an entity is served as where ``type_name`` is expected; None if it is not one
+        (an inverse field's subjects are of any class: only those of the field's type are its values)."""
+        if type_name == "Thing":
+            return type_name
+        if type_name in self._ancestry:
+            return type_name if self.kinds[type_name].class_iri in entity.types else None
+        kind = self.kinds.get(type_name)
+        if not isinstance(kind, Interface):
+            return "Thing"
+        candidates = [self._class_of_iri[iri] for iri in entity.types if self._class_of_iri.get(iri)
+                      in kind.implementations]
+        return max(candidates, key=lambda name: (self._ancestry[name], name)) if candidates else None
+
+    def _value(self, f: Field, node: Node) -> Any:
+        if f.kind is FieldKind.ENUM:
+            return self.enum_values.get(f.type_name or "", {}).get(str(node))
+        if not isinstance(node, Literal):
+            return str(node)
+        if f.type_name == Scalar.GEO_JSON:
+            return geojson_of(str(node))
+        value = node.toPython()
+        if isinstance(value, Literal):  # ill-typed: its lexical form
+            return str(value)
+        if f.type_name in (Scalar.INT, Scalar.BIG_INT) and isinstance(value, int | Decimal):
+            return int(value)
+        if f.type_name == Scalar.FLOAT and isinstance(value, int | float | Decimal):
+            return float(value)
+        if f.type_name == Scalar.STRING:
+            return str(node)
+        return value
+
+
+
+
+def _enum_type(name: str, members: dict[str, str], description: str) -> Any:
+    return strawberry.enum(Enum(name, members), description=description)  # type: ignore[call-overload]
+
+
+def _list_of(item: Any) -> Any:
+    """``list[item]`` for a type made at run time (which a static checker cannot follow)."""
+    return list[item]
+_MEASURES = ("sum", "avg", "min", "max")
+_NUMERIC = (Scalar.INT, Scalar.BIG_INT, Scalar.FLOAT, Scalar.DECIMAL)
+_LEVELS = {"DISTRICT": CITY.District, "SUBDISTRICT": CITY.Subdistrict, "COMMUNITY": CITY.Community}
+
+
+def _measure_resolver(function: str, fields: Any) -> Any:
+    def resolve(root: Any, field: Any) -> float | None:
+        measures: dict[tuple[str, str], float | None] = getattr(root, "_measures", {})
+        return measures.get((function, field.value))
+
+    resolve.__annotations__ = {"root": Any, "field": fields, "return": float | None}
+    resolve.__name__ = function
+    return resolve
+
+
+def _plain(node: Node | None) -> Any:
     if node is None:
         return None
-    return node.toPython() if isinstance(node, Literal) else str(node)
+    return str(node)
 
 
-def _selected_names(info: Info[Context, None]) -> list[str]:
-    return [selection.name for selection in info.selected_fields[0].selections
-            if hasattr(selection, "name")]
+def _measure(function: str, value: Node | None, having: Node | None) -> float | None:
+    """A measure's value from the aggregate query: None when no entity of the group has the field."""
+    count, number = _number(having), _number(value)
+    if not count or number is None:
+        return None
+    return number / count if function == "avg" else number
 
 
-@strawberry.type
-class Query:
-    @strawberry.field(description="Enterprises in the market-regulation register, ordered by IRI.")
-    def enterprises(self, info: Info[Context, None], first: int = 20, offset: int = 0,
-                    district: strawberry.ID | None = None) -> list[Enterprise]:
-        if not 0 <= first <= MAX_PAGE or offset < 0:
-            raise ValueError(f"'first' must be between 0 and {MAX_PAGE} and 'offset' not negative")
-        compiled = compile_list(ENTERPRISE_QUERY, _selected_names(info), limit=first, offset=offset,
-                                located_in=str(district) if district else None)
-        result = select(info.context.store, compiled.sparql, **compiled.bindings)
-        enterprises = []
-        for row in result.dicts():
-            values = {name: _value(row.get(name)) for name in ENTERPRISE_QUERY.fields}
-            classes = str(row.get("classes") or "").split()
-            enterprises.append(Enterprise(
-                id=strawberry.ID(str(row["entity"])), name=values["name"], credit_code=values["creditCode"],
-                industry_code=values["industryCode"], registered_capital=values["registeredCapital"],
-                employees=values["employees"], established_on=values["establishedOn"],
-                district=values["district"] or _value(row.get("area")), classes=sorted(classes),
-            ))
-        return enterprises
+def _number(node: Node | None) -> float | None:
+    if not isinstance(node, Literal):
+        return None
+    try:
+        return float(node.toPython())
+    except (TypeError, ValueError):
+        return None
 
-    @strawberry.field(description="The store's named graphs: ontology, one per dataset, quarantine, inferred.")
-    def graphs(self, info: Info[Context, None]) -> list[NamedGraph]:
+
+def schema_for(settings: Settings) -> strawberry.Schema:
+    """The schema of the ontology and shapes under ``settings.ontology_dir``, as they are now."""
+    ontology_dir = settings.ontology_dir
+    return build_schema(build_api_model(load_ontology(ontology_dir), load_shapes(ontology_dir)), settings.base_iri)
+
+
+def context_for(settings: Settings, store: GraphStore) -> Context:
+    return Context(store=store, settings=settings, executor=Executor(store, settings))
+
+
+def build_schema(model: ApiModel, base_iri: str) -> strawberry.Schema:
+    builder = SchemaBuilder(model, base_iri)
+    namespace: dict[str, Any] = {"__annotations__": {}}
+    namespace |= builder.root_fields()
+
+    def node(info: Info[Context, None], id: strawberry.ID) -> Entity | None:
+        executor = info.context.executor
+        iri = str(_iri(str(id)))
+        selection = info.selected_fields[0]
+        plan = Plan()
+        for kind_name in builder.kinds:
+            _merge(plan, builder.plan(kind_name, [s for s in selection.selections
+                                                  if isinstance(s, InlineFragment | FragmentSpread)
+                                                  and s.type_condition == kind_name]))
+        entities = executor.load([iri], plan)
+        entity = entities.get(iri)
+        if entity is None or not entity.types:
+            return None
+        best = [builder._class_of_iri[t] for t in entity.types if t in builder._class_of_iri]
+        concrete = max(best, key=lambda name: (builder._ancestry[name], name)) if best else "Thing"
+        return builder.materialise(concrete, entity, plan, entities)  # type: ignore[no-any-return]
+
+    def graphs(info: Info[Context, None]) -> list[NamedGraph]:
         store = info.context.store
         return [NamedGraph(iri=strawberry.ID(iri), triples=store.count(iri)) for iri in store.named_graphs()]
 
+    namespace["node"] = strawberry.field(resolver=node, description="Any entity by its IRI.")
+    namespace["graphs"] = strawberry.field(resolver=graphs, description="The store's named graphs and their sizes.")
+    query = strawberry.type(type("Query", (), namespace))
+    types = [cls for cls in builder.classes.values()]
+    return strawberry.Schema(query=query, types=types, config=StrawberryConfig(scalar_map=_SCALAR_MAP))
 
-def build_schema() -> strawberry.Schema:
-    return strawberry.Schema(query=Query)
+
+# ---- helpers ---------------------------------------------------------------------------------------
+
+def _language_resolver(attribute: str, many: bool) -> Any:
+    def resolve(root: Any, lang: str | None = None) -> Any:
+        values = [text for text, language in getattr(root, "_raw", {}).get(attribute, [])
+                  if lang is None or language == lang]
+        return values if many else (values[0] if values else None)
+
+    resolve.__annotations__ = {"root": Any, "lang": str | None, "return": list[str] if many else str | None}
+    return resolve
+
+
+def _flatten(selections: list[Any]) -> list[SelectedField]:
+    found: list[SelectedField] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            found.append(selection)
+        else:
+            found += _flatten(selection.selections)
+    return found
+
+
+def _flatten_typed(selections: list[Any], on: str) -> list[tuple[SelectedField, str]]:
+    found: list[tuple[SelectedField, str]] = []
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            found.append((selection, on))
+        else:
+            found += _flatten_typed(selection.selections, selection.type_condition or on)
+    return found
+
+
+def _merge(into: Plan, other: Plan) -> None:
+    into.scalars |= other.scalars
+    for name, (f, child) in other.links.items():
+        if name in into.links:
+            _merge(into.links[name][1], child)
+        else:
+            into.links[name] = (f, child)
+
+
+def _minimal(bases: list[type]) -> list[type]:
+    """The bases none of the others already derive from, so that the method resolution order holds."""
+    return [base for base in bases if not any(other is not base and issubclass(other, base) for other in bases)]
+
+
+def _attribute(name: str) -> str:
+    return f"{name}_" if keyword.iskeyword(name) else name
+
+
+def _upper(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).upper()
+
+
+def _root_name(type_name: str) -> str:
+    plural = re.sub(r"([^aeiou])y$", r"\1ies", type_name)
+    plural = plural if plural != type_name else type_name + ("es" if re.search(r"(s|x|ch|sh)$", type_name) else "s")
+    return plural[:1].lower() + plural[1:]
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: str) -> int:
+    try:
+        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind == "offset" and number.isdigit():
+            return int(number)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ApiError(f"not a cursor of this API: {cursor!r}", where="after",
+                   hint="pass the endCursor of the previous page's pageInfo")
+
+
+def _iri(value: str) -> URIRef:
+    if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*", value):
+        raise ApiError(f"not an IRI: {value!r}", where="id", hint="pass an entity's id as the API returned it")
+    return URIRef(value)
+

@@ -9,7 +9,8 @@ from kg_service.cli.ingest import print_report
 from kg_service.cli.serve import HostOption, PortOption, run_server
 from kg_service.store import open_store
 
-SAMPLE_QUERY = "{ enterprises(first: 5) { name creditCode registeredCapital district classes } }"
+SAMPLE_QUERY = ("{ enterprises(first: 5) { totalCount nodes { name creditCode registeredCapital "
+                "locatedIn { id } classes assertedBy } } }")
 
 
 def register(app: typer.Typer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -71,48 +72,95 @@ def test_typename(client: httpx.Client) -> None:
     assert _post(client, "{ __typename }") == {"data": {"__typename": "Query"}}
 
 
-def test_enterprises_come_from_the_sample_file_through_the_store(client: httpx.Client) -> None:
+def _sample_rows() -> dict[str, dict[str, str]]:
     with SAMPLE.open(encoding="gb18030") as handle:
-        rows = {r["统一社会信用代码"]: r for r in csv.DictReader(handle) if len(r["统一社会信用代码"]) == 18}
-    body = _post(client, "{ enterprises(first: 100) { id name creditCode registeredCapital employees "
-                         "establishedOn district classes } }")
-    enterprises = body["data"]["enterprises"]
-    assert {e["creditCode"] for e in enterprises} == set(rows)
+        return {r["统一社会信用代码"]: r for r in csv.DictReader(handle) if len(r["统一社会信用代码"]) == 18}
+
+
+def test_enterprises_come_from_the_sample_file_through_the_store(client: httpx.Client) -> None:
+    rows = _sample_rows()
+    body = _post(client, "{ enterprises(first: 100) { totalCount nodes { id name(lang: \"zh\") creditCode "
+                         "registeredCapital employees establishedOn locatedIn { id } classes inferredClasses "
+                         "assertedBy inferred } } }")
+    enterprises = body["data"]["enterprises"]["nodes"]
+    assert {e["creditCode"] for e in enterprises} == set(rows)  # the bad code's row is in quarantine
+    assert body["data"]["enterprises"]["totalCount"] == len(enterprises)
     for enterprise in enterprises:
         row = rows[enterprise["creditCode"]]
-        assert enterprise["name"] == row["企业名称"]
+        assert enterprise["name"] == [row["企业名称"]]
         assert enterprise["establishedOn"] == row["成立日期"]
         capital = row["注册资本（万元）"]
         assert (Decimal(enterprise["registeredCapital"]) if enterprise["registeredCapital"] else None) == (
             Decimal(capital) if capital else None)
-        assert enterprise["district"].endswith(f"/district/{row['区划代码']}")
-        assert "https://w3id.org/citykg/ontology#Agent" in enterprise["classes"]  # inferred
+        assert f"https://w3id.org/citykg/id/district/{row['区划代码']}" in {a["id"] for a in enterprise["locatedIn"]}
+        assert enterprise["assertedBy"] == ["market-regulation/enterprise-register"]
+        assert enterprise["inferred"] is False
+        agent = "https://w3id.org/citykg/ontology#Agent"
+        assert agent in enterprise["classes"] and agent in enterprise["inferredClasses"]  # reasoning made it
 
 
-def test_paging_and_district_filter(client: httpx.Client) -> None:
-    first = _post(client, "{ enterprises(first: 3) { id } }")["data"]["enterprises"]
-    rest = _post(client, "{ enterprises(first: 100, offset: 3) { id } }")["data"]["enterprises"]
-    assert len(first) == 3 and len(rest) == 5 and not {e["id"] for e in first} & {e["id"] for e in rest}
+def test_cursor_paging_walks_every_entity_once(client: httpx.Client) -> None:
+    first = _post(client, "{ enterprises(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }")
+    page = first["data"]["enterprises"]
+    assert page["pageInfo"]["hasNextPage"] is True and len(page["nodes"]) == 3
+    rest = _post(client, "query($after: String) { enterprises(first: 100, after: $after) { pageInfo { hasNextPage } "
+                         "nodes { id } } }", {"after": page["pageInfo"]["endCursor"]})["data"]["enterprises"]
+    ids = [n["id"] for n in page["nodes"]] + [n["id"] for n in rest["nodes"]]
+    assert len(ids) == len(set(ids)) == page["totalCount"] and rest["pageInfo"]["hasNextPage"] is False
+
+
+def test_filters_order_and_a_related_entity(client: httpx.Client) -> None:
     district = "https://w3id.org/citykg/id/district/990101"
-    found = _post(client, "query($d: ID) { enterprises(district: $d) { name district } }", {"d": district})
-    names = {e["name"] for e in found["data"]["enterprises"]}
-    assert names == {"清河市江岸精密机械有限公司", "清河东港物流有限公司"}
+    found = _post(client, "query($d: ID) { enterprises(filter: {locatedIn: {eq: $d}}, orderBy: [{field: EMPLOYEES, "
+                          "direction: DESC}]) { nodes { name employees } } }", {"d": district})
+    assert found["data"]["enterprises"]["nodes"] == [{"name": ["清河市江岸精密机械有限公司"], "employees": 320},
+                                                     {"name": ["清河东港物流有限公司"], "employees": 210}]
+    small = _post(client, "{ enterprises(filter: {employees: {lte: 100}, establishedOn: {gte: \"2000-01-01\"}}) "
+                          "{ nodes { employees establishedOn } } }")["data"]["enterprises"]["nodes"]
+    assert small and all(n["employees"] <= 100 and n["establishedOn"] >= "2000-01-01" for n in small)
 
 
-def test_a_filter_value_cannot_inject_sparql(client: httpx.Client) -> None:
-    attack = 'https://x/> } UNION { ?entity ?p ?o } #'
-    body = _post(client, "query($d: ID) { enterprises(district: $d) { id } }", {"d": attack})
-    assert body.get("data") in (None, {"enterprises": []}) or body["data"]["enterprises"] == []
+STRING_ARGUMENTS = [
+    "{{ enterprises(filter: {{name: {{contains: {v}}}}}) {{ nodes {{ id }} }} }}",
+    "{{ enterprises(filter: {{name: {{eq: {v}}}}}) {{ nodes {{ id }} }} }}",
+    "{{ enterprises(filter: {{creditCode: {{in: [{v}]}}}}) {{ nodes {{ id }} }} }}",
+    "{{ enterprises(filter: {{locatedIn: {{eq: {v}}}}}) {{ nodes {{ id }} }} }}",
+    "{{ enterprises(filter: {{inside: {v}}}) {{ nodes {{ id }} }} }}",
+    "{{ enterprises(after: {v}) {{ nodes {{ id }} }} }}",
+    "{{ enterprises {{ nodes {{ name(lang: {v}) }} }} }}",
+    "{{ node(id: {v}) {{ id }} }}",
+]
+ATTACKS = ['x" } UNION { ?entity ?p ?o } #', "https://x/> } UNION { ?entity ?p ?o } #",
+           "') } ; DROP ALL ; #", "\\u0022 ) } INSERT DATA { <a> <b> <c> } #"]
 
 
-def test_round_trips_do_not_grow_with_rows(client: httpx.Client, store: CountingStore) -> None:
+@pytest.mark.parametrize("template", STRING_ARGUMENTS)
+def test_no_string_argument_reaches_sparql_as_text(client: httpx.Client, store: CountingStore,
+                                                   template: str) -> None:
+    before = store.count()
+    for attack in ATTACKS:
+        body = _post(client, template.format(v=json.dumps(attack)))
+        data = body.get("data") or {}
+        root = next(iter(data.values()), None) if data else None
+        if isinstance(root, dict) and "nodes" in root:
+            names = [n.get("name") for n in root["nodes"]]
+            ids = [n.get("id") for n in root["nodes"]]
+            # nothing matched, or (a language argument) nothing of that language
+            assert ids == [] or all(name == [] for name in names), (template, attack, body)
+        else:
+            assert root is None, (template, attack, body)
+    assert store.count() == before
+
+
+def test_round_trips_grow_with_depth_not_rows(client: httpx.Client, store: CountingStore) -> None:
     counts = []
     for first in (1, 8):
         store.queries = 0
-        body = _post(client, f"{{ enterprises(first: {first}) {{ name creditCode employees classes }} }}")
-        assert len(body["data"]["enterprises"]) == first
+        body = _post(client, f"{{ enterprises(first: {first}) {{ totalCount nodes {{ name creditCode "
+                             "locatedIn { id ... on District { name population } } onParcel { id landUse } } } }")
+        assert len(body["data"]["enterprises"]["nodes"]) == first
         counts.append(store.queries)
-    assert counts == [1, 1]
+    assert counts[0] == counts[1] <= 2 + 2  # page, count, and one per level of nesting
 
 
 def test_graphs_lists_the_named_graphs(client: httpx.Client, memory_settings: Settings) -> None:
@@ -128,6 +176,8 @@ def test_graphiql_in_the_browser_and_health(client: httpx.Client) -> None:
     assert health["status"] == "ok" and health["store"] == "oxigraph" and health["quads"] > 0
 
 
-def test_a_bad_page_size_is_a_graphql_error(client: httpx.Client) -> None:
-    body = _post(client, "{ enterprises(first: 100000) { id } }")
+def test_a_bad_page_size_or_cursor_is_a_graphql_error(client: httpx.Client) -> None:
+    body = _post(client, "{ enterprises(first: 100000) { nodes { id } } }")
     assert body["data"] is None and "between 0 and 1000" in body["errors"][0]["message"]
+    body = _post(client, '{ enterprises(after: "not-a-cursor") { nodes { id } } }')
+    assert body["data"] is None and "not a cursor" in body["errors"][0]["message"]

@@ -15,8 +15,9 @@ def test_demo_serves_the_sample_city_over_http(tmp_path: Path) -> None:
         typename = httpx.post(f"{url}/graphql", json={"query": "{__typename}"}, timeout=10)
         assert typename.json() == {"data": {"__typename": "Query"}}
         sample = httpx.post(f"{url}/graphql", json={"query": SAMPLE_QUERY}, timeout=10).json()
-        enterprises = sample["data"]["enterprises"]
-        assert len(enterprises) == 5
+        enterprises = sample["data"]["enterprises"]["nodes"]
+        assert len(enterprises) == 5 and sample["data"]["enterprises"]["totalCount"] == 8
         assert all(e["creditCode"] and len(e["creditCode"]) == 18 for e in enterprises)
-        assert enterprises[0]["name"] == "清河市江岸精密机械有限公司"
+        assert all(e["assertedBy"] == ["market-regulation/enterprise-register"] for e in enterprises)
+        assert "清河市江岸精密机械有限公司" in {name for e in enterprises for name in e["name"]}
     assert (tmp_path / "data" / "store").is_dir()
