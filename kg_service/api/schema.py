@@ -14,6 +14,7 @@ import datetime
 import inspect
 import keyword
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -36,6 +37,7 @@ from kg_service.namespaces import CITY
 from kg_service.ontology import load_ontology, load_shapes
 from kg_service.provenance import dataset_iri
 from kg_service.store import GraphStore
+from kg_service.validate import Gate
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 20
@@ -57,11 +59,26 @@ _PYTHON_SCALARS: dict[str, Any] = {
 
 @dataclass
 class Context:
-    """What every resolver gets: the store, the settings and the executor over them."""
+    """What every resolver gets: the store, the settings and the executor over them, and who asks.
+
+    ``write_check`` is called with a department before a mutation writes to one of its datasets and
+    raises when the caller may not; without one (the command line, in-process use) writes are allowed."""
 
     store: GraphStore
     settings: Settings
     executor: Executor
+    principal: Any = None  # who is asking, as the transport's authentication found them
+    write_check: Callable[[str], None] | None = None
+
+    def authorize_write(self, department: str) -> None:
+        if self.write_check is not None:
+            self.write_check(department)
+
+
+@strawberry.input(description="A text in one language.")
+class LangString:
+    value: str
+    lang: str = "zh"
 
 
 class ApiError(CityKGError):
@@ -178,23 +195,26 @@ class SchemaBuilder:
             cls = self.classes[kind.name]
             annotations: dict[str, Any] = {}
             for f in kind.fields:
-                attribute = _attribute(f.name)
-                annotations[attribute] = self._annotation(f)
+                python_name = attribute(f.name)
+                annotations[python_name] = self._annotation(f)
                 if f.language_tagged:
-                    setattr(cls, attribute, strawberry.field(resolver=_language_resolver(attribute, f.many),
-                                                             name=f.name, description=f.description))
+                    setattr(cls, python_name, strawberry.field(resolver=_language_resolver(python_name, f.many),
+                                                               name=f.name, description=f.description))
                 else:
-                    setattr(cls, attribute, strawberry.field(default_factory=list, name=f.name,
+                    setattr(cls, python_name, strawberry.field(default_factory=list, name=f.name,
                                                              description=f.description) if f.many
                             else strawberry.field(default=None, name=f.name, description=f.description))
             cls.__annotations__ = {name: a for name, a in annotations.items()
-                                   if not any(f.language_tagged and _attribute(f.name) == name for f in kind.fields)}
+                                   if not any(f.language_tagged and attribute(f.name) == name for f in kind.fields)}
             decorate = strawberry.interface if isinstance(kind, Interface) else strawberry.type
             self.classes[kind.name] = decorate(cls, name=kind.name, description=kind.description)
 
+    def python_scalar(self, f: Field) -> Any:
+        return _PYTHON_SCALARS[Scalar(f.type_name)] if f.type_name else str
+
     def _annotation(self, f: Field) -> Any:
         if f.kind is FieldKind.SCALAR:
-            python: Any = _PYTHON_SCALARS[Scalar(f.type_name)] if f.type_name else str
+            python: Any = self.python_scalar(f)
         elif f.kind is FieldKind.ENUM:
             python = self.enums[f.type_name or ""]
         else:
@@ -224,8 +244,8 @@ class SchemaBuilder:
                 entry = RelatedFilter
             else:
                 entry = _SCALAR_FILTERS[Scalar(f.type_name or Scalar.STRING)]
-            annotations[_attribute(f.name)] = entry | None
-            namespace[_attribute(f.name)] = strawberry.field(default=None, name=f.name)
+            annotations[attribute(f.name)] = entry | None
+            namespace[attribute(f.name)] = strawberry.field(default=None, name=f.name)
         namespace["__annotations__"] = annotations
         return strawberry.input(type(f"{kind.name}Filter", (), namespace),
                                 description=f"Which {kind.name} entities: every condition given must hold.")
@@ -242,7 +262,7 @@ class SchemaBuilder:
         return strawberry.input(type(f"{kind.name}Order", (), namespace), description="One sort key.")
 
     def connection(self, kind: Interface | ObjectType) -> Any:
-        namespace = {"__annotations__": {"total_count": int | None, "nodes": _list_of(self.classes[kind.name]),
+        namespace = {"__annotations__": {"total_count": int | None, "nodes": list_of(self.classes[kind.name]),
                                          "page_info": PageInfo},
                      "total_count": strawberry.field(default=None, description="How many match, over all pages."),
                      "nodes": strawberry.field(default_factory=list),
@@ -281,8 +301,8 @@ class SchemaBuilder:
                                         annotation=filter_type | None),
                       inspect.Parameter("group_by", inspect.Parameter.KEYWORD_ONLY, default=None,
                                         annotation=group_by | None)]
-        resolve.__signature__ = inspect.Signature(parameters, return_annotation=_list_of(group))  # type: ignore[attr-defined]
-        resolve.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": _list_of(group)}
+        resolve.__signature__ = inspect.Signature(parameters, return_annotation=list_of(group))  # type: ignore[attr-defined]
+        resolve.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": list_of(group)}
         return resolve
 
     def _group_type(self, kind: Interface | ObjectType, numeric: list[Field]) -> Any:
@@ -346,7 +366,7 @@ class SchemaBuilder:
                                         annotation=str | None)]
         if order_type is not None:
             parameters.append(inspect.Parameter("order_by", inspect.Parameter.KEYWORD_ONLY, default=None,
-                                                annotation=_list_of(order_type) | None))
+                                                annotation=list_of(order_type) | None))
         resolve.__signature__ = inspect.Signature(parameters, return_annotation=connection)  # type: ignore[attr-defined]
         resolve.__annotations__ = {p.name: p.annotation for p in parameters} | {"return": connection}
         return resolve
@@ -387,7 +407,7 @@ class SchemaBuilder:
                 among = tuple(near(executor, kind.class_iri, given.near.longitude, given.near.latitude,
                                    given.near.meters))
             for f in kind.fields:
-                entry = getattr(given, _attribute(f.name), None)
+                entry = getattr(given, attribute(f.name), None)
                 if entry is not None:
                     conditions += self._conditions(f, entry)
         keys = tuple((Step(self.fields[kind.name][key.field.value].path,
@@ -408,7 +428,7 @@ class SchemaBuilder:
 
     def _term(self, f: Field, value: Any) -> Identifier:
         if f.kind is FieldKind.OBJECT:
-            return _iri(str(value))
+            return iri_of(str(value))
         if f.kind is FieldKind.ENUM:
             enum = self.model.enum(f.type_name or "")
             member = next(v for v in enum.values if v.name == value.name)
@@ -449,14 +469,14 @@ class SchemaBuilder:
                 raw[name] = [(str(n), n.language if isinstance(n, Literal) else None) for n in nodes]
                 continue
             converted = [v for v in (self._value(f, n) for n in nodes) if v is not None]
-            values[_attribute(name)] = converted if f.many else (converted[0] if converted else None)
+            values[attribute(name)] = converted if f.many else (converted[0] if converted else None)
         for name, (f, child) in plan.links.items():
             if name not in fields:
                 continue
             linked = [self.materialise(f.type_name or "Thing", entities[str(n)], child, entities)
                       for n in entity.values.get(Step(f.path, f.inverse), []) if str(n) in entities]
             linked = [item for item in linked if item is not None]
-            values[_attribute(name)] = linked if f.many else (linked[0] if linked else None)
+            values[attribute(name)] = linked if f.many else (linked[0] if linked else None)
         classes = entity.types
         datasets = [iri.removeprefix(self.dataset_prefix) for iri in entity.asserted_by]
         values |= {"id": strawberry.ID(entity.iri), "classes": classes,
@@ -505,7 +525,7 @@ def _enum_type(name: str, members: dict[str, str], description: str) -> Any:
     return strawberry.enum(Enum(name, members), description=description)  # type: ignore[call-overload]
 
 
-def _list_of(item: Any) -> Any:
+def list_of(item: Any) -> Any:
     """``list[item]`` for a type made at run time (which a static checker cannot follow)."""
     return list[item]
 _MEASURES = ("sum", "avg", "min", "max")
@@ -548,22 +568,23 @@ def _number(node: Node | None) -> float | None:
 
 def schema_for(settings: Settings) -> strawberry.Schema:
     """The schema of the ontology and shapes under ``settings.ontology_dir``, as they are now."""
-    ontology_dir = settings.ontology_dir
-    return build_schema(build_api_model(load_ontology(ontology_dir), load_shapes(ontology_dir)), settings.base_iri)
+    ontology, shapes = load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir)
+    return build_schema(build_api_model(ontology, shapes), settings.base_iri, Gate(shapes, ontology))
 
 
 def context_for(settings: Settings, store: GraphStore) -> Context:
     return Context(store=store, settings=settings, executor=Executor(store, settings))
 
 
-def build_schema(model: ApiModel, base_iri: str) -> strawberry.Schema:
+def build_schema(model: ApiModel, base_iri: str, gate: Gate | None = None) -> strawberry.Schema:
+    """The schema of ``model``; with a ``gate``, mutations too (validated by it before they write)."""
     builder = SchemaBuilder(model, base_iri)
     namespace: dict[str, Any] = {"__annotations__": {}}
     namespace |= builder.root_fields()
 
     def node(info: Info[Context, None], id: strawberry.ID) -> Entity | None:
         executor = info.context.executor
-        iri = str(_iri(str(id)))
+        iri = str(iri_of(str(id)))
         selection = info.selected_fields[0]
         plan = Plan()
         for kind_name in builder.kinds:
@@ -585,8 +606,15 @@ def build_schema(model: ApiModel, base_iri: str) -> strawberry.Schema:
     namespace["node"] = strawberry.field(resolver=node, description="Any entity by its IRI.")
     namespace["graphs"] = strawberry.field(resolver=graphs, description="The store's named graphs and their sizes.")
     query = strawberry.type(type("Query", (), namespace))
+    mutation = None
+    if gate is not None:
+        from kg_service.api.mutations import Mutations  # it builds on this module's types
+
+        fields = Mutations(builder, gate).fields()
+        mutation = strawberry.type(type("Mutation", (), {"__annotations__": {}, **fields})) if fields else None
     types = [cls for cls in builder.classes.values()]
-    return strawberry.Schema(query=query, types=types, config=StrawberryConfig(scalar_map=_SCALAR_MAP))
+    return strawberry.Schema(query=query, mutation=mutation, types=types,
+                             config=StrawberryConfig(scalar_map=_SCALAR_MAP))
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
@@ -635,7 +663,7 @@ def _minimal(bases: list[type]) -> list[type]:
     return [base for base in bases if not any(other is not base and issubclass(other, base) for other in bases)]
 
 
-def _attribute(name: str) -> str:
+def attribute(name: str) -> str:
     return f"{name}_" if keyword.iskeyword(name) else name
 
 
@@ -664,7 +692,7 @@ def _offset(cursor: str) -> int:
                    hint="pass the endCursor of the previous page's pageInfo")
 
 
-def _iri(value: str) -> URIRef:
+def iri_of(value: str) -> URIRef:
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]*", value):
         raise ApiError(f"not an IRI: {value!r}", where="id", hint="pass an entity's id as the API returned it")
     return URIRef(value)
