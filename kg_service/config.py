@@ -7,6 +7,7 @@ prefixed ``CITYKG_``, a TOML file (``--config``, ``CITYKG_CONFIG`` or ``./citykg
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import uuid
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -25,6 +27,24 @@ from kg_service.namespaces import GraphNames
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 DEFAULT_CONFIG_FILE = Path("citykg.toml")
+
+# The roles an API key can carry: read everything; write one department's datasets; everything.
+ROLE_PATTERN = re.compile(r"reader|admin|writer:[a-z0-9][a-z0-9_-]*")
+_KEY_HASH = re.compile(r"[0-9a-f]{64}")
+# The GraphQL schema refuses larger pages whatever the setting (kg_service.api.schema.MAX_PAGE).
+SCHEMA_MAX_PAGE = 1000
+
+
+def check_roles(roles: object) -> list[str]:
+    """A role or a list of roles, each ``reader``, ``admin`` or ``writer:<department>``."""
+    given = [roles] if isinstance(roles, str) else roles
+    if not isinstance(given, list | tuple) or not given or not all(isinstance(r, str) for r in given):
+        raise ValueError("give a role, or a non-empty list of roles")
+    for role in given:
+        if not ROLE_PATTERN.fullmatch(role):
+            raise ValueError(f"unknown role {role!r}: the roles are 'reader', 'admin' and "
+                             "'writer:<department>' (a folder name under mappings/, e.g. 'writer:health')")
+    return sorted(set(given))
 
 
 def project_path(name: str) -> Path:
@@ -61,12 +81,46 @@ class Settings(BaseSettings):
     ontology_dir: Path = Field(default_factory=lambda: project_path("ontology"))
     mappings_dir: Path = Field(default_factory=lambda: project_path("mappings"))
 
+    # -- the GraphQL server: who may ask, and how much one request may ask --------------------------
+    api_keys: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="SHA-256 (hex) of each API key or bearer token -> its role(s): 'reader', "
+                    "'writer:<department>', 'admin'. Only hashes are configured: 'citykg api-key' makes a key.",
+    )
+    anonymous: Literal["off", "read"] = Field(
+        "off", description="What a request without credentials may do: nothing (401), or read.")
+    max_query_depth: int = Field(10, ge=1, description="Deepest field nesting below a root field.")
+    max_query_tokens: int = Field(2000, ge=10, description="Most lexical tokens in a GraphQL document.")
+    max_aliases: int = Field(20, ge=0, description="Most aliased fields in a GraphQL document.")
+    max_page_size: int = Field(SCHEMA_MAX_PAGE, ge=1, le=SCHEMA_MAX_PAGE,
+                               description="Largest 'first' of a root field (the schema's own cap is 1000).")
+    request_timeout: float = Field(30.0, gt=0, description="Seconds a GraphQL request may take before the "
+                                                             "server answers with a timeout error.")
+
     @field_validator("base_iri")
     @classmethod
     def _base_iri_is_a_namespace(cls, value: str) -> str:
         if not value.startswith(("http://", "https://", "urn:")) or not value.endswith(("/", "#")):
             raise ValueError("must be an absolute http(s) IRI ending in '/' or '#'")
         return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _hashed_keys_and_roles(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        checked: dict[str, list[str]] = {}
+        for digest, roles in value.items():
+            normalised = str(digest).strip().lower()
+            if not _KEY_HASH.fullmatch(normalised):
+                # Never echo the entry: a key pasted here by mistake is a secret.
+                raise ValueError("each entry must be the SHA-256 of a key (64 hex digits), not a key itself: "
+                                 "make a key and its entry with 'citykg api-key ROLE'")
+            try:
+                checked[normalised] = check_roles(roles)
+            except ValueError as error:
+                raise ValueError(f"the key hashed {normalised[:12]}...: {error}") from None
+        return checked
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -126,6 +180,9 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
         settings_cls = type("Settings", (Settings,), {"model_config": config})
     try:
         return settings_cls(**overrides)
+    except SettingsError as error:  # an environment variable that should hold JSON (api_keys) does not
+        raise ConfigError(f"{error}: it must be a JSON object", where=str(path) if path else "environment",
+                          hint="see 'Configuration' in README.md") from error
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(part) for part in first["loc"])

@@ -28,9 +28,11 @@ def _tail(log: Path, characters: int = 4000) -> str:
 
 
 @contextmanager
-def citykg_server(command: str, data_dir: Path, *, startup_timeout: float = 90) -> Iterator[str]:
+def citykg_server(command: str, data_dir: Path, *, startup_timeout: float = 90,
+                  settings: dict[str, str] | None = None) -> Iterator[str]:
     """Run ``citykg <command> --port PORT`` with ``CITYKG_DATA_DIR=data_dir`` and no other CITYKG_*
-    setting; yield its base URL (``http://127.0.0.1:PORT``) once ``/healthz`` answers 200.
+    setting than ``settings`` (environment variables); yield its base URL (``http://127.0.0.1:PORT``)
+    once ``/healthz`` answers 200.
 
     The server's output goes to ``server.log`` beside ``data_dir`` (a pipe nobody reads would stall a
     server that logs every request); its tail is in the failure message when it dies or never answers.
@@ -38,6 +40,7 @@ def citykg_server(command: str, data_dir: Path, *, startup_timeout: float = 90) 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYKG_")}
     env["CITYKG_DATA_DIR"] = str(data_dir)
+    env |= settings or {}
     log = data_dir.parent / "server.log"
     with log.open("w") as output:
         server = subprocess.Popen([str(Path(sys.executable).parent / "citykg"), command, "--port", str(port)],

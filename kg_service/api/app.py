@@ -1,31 +1,247 @@
-"""The ASGI application: GraphQL (with GraphiQL in the browser) at /graphql, health at /healthz."""
+"""The ASGI application: GraphQL (with GraphiQL in the browser) at /graphql, health at /healthz.
+
+/graphql authenticates every request but the GraphiQL page itself (``security``), runs each
+operation in a worker thread with the request limits and a timeout, and serialises mutations (one
+writer at a time, as the store has). Every request, on any path, leaves one JSON line on the
+``citykg.access`` logger once its response is sent.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+import json
+import logging
+import math
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from functools import partial
+from logging.handlers import QueueHandler, QueueListener
+from queue import SimpleQueue
+from typing import TextIO
+
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import MissingQueryError
+from strawberry.extensions import SchemaExtension
+from strawberry.http import GraphQLRequestData
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 
 from kg_service.api.schema import Context, context_for, schema_for
+from kg_service.api.security import (
+    Authenticator,
+    GuardedStore,
+    Principal,
+    RequestTimeout,
+    Unauthenticated,
+    limit_extensions,
+    require_writer,
+)
 from kg_service.config import Settings
 from kg_service.store import GraphStore
 
+ACCESS_LOGGER = "citykg.access"
+_RECORD = "citykg.request"  # the scope key of a request's RequestRecord
+
+
+@dataclasses.dataclass
+class RequestRecord:
+    """What the access log says of a request beyond its HTTP status: filled in as it is served."""
+
+    role: str | None = None
+    operation: str | None = None
+    errors: int = 0
+
+
+@dataclasses.dataclass
+class ServedContext(Context):
+    """The resolvers' context for one HTTP request: who asks, and until when it may run."""
+
+    deadline: float = math.inf  # time.monotonic() after which the request is abandoned
+    record: RequestRecord = dataclasses.field(default_factory=RequestRecord)
+
+
+def _record(scope: Scope) -> RequestRecord:
+    found = scope.get(_RECORD)
+    if not isinstance(found, RequestRecord):
+        found = scope[_RECORD] = RequestRecord()
+    return found
+
+
+class _Bookkeeping(SchemaExtension):
+    """Notes the operation's name for the access log, and lets one mutation run at a time (waiting
+    for the lock counts against the request's timeout)."""
+
+    def __init__(self, writer: threading.Lock, timeout: float) -> None:
+        self.writer, self.timeout = writer, timeout
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        record = getattr(self.execution_context.context, "record", None)
+        if isinstance(record, RequestRecord):
+            name = self.execution_context.operation_name
+            record.operation = name[:200] if name else None
+
+    def on_execute(self) -> Iterator[None]:
+        if self.execution_context.operation_type is not OperationType.MUTATION:
+            yield
+            return
+        deadline = getattr(self.execution_context.context, "deadline", math.inf)
+        if not self.writer.acquire(timeout=max(deadline - time.monotonic(), 0) if deadline < math.inf else -1):
+            raise RequestTimeout(self.timeout)
+        try:
+            yield
+        finally:
+            self.writer.release()
+
 
 class _GraphQLEndpoint(GraphQL[Context, None]):
-    def __init__(self, context: Context) -> None:
-        super().__init__(schema_for(context.settings), graphql_ide="graphiql")
-        self._context = context
+    def __init__(self, settings: Settings, store: GraphStore) -> None:
+        schema = schema_for(settings)
+        writer = threading.Lock()
+        # The limits are extensions of the schema the app serves; `citykg query` runs without them.
+        schema.extensions = (*schema.extensions, *limit_extensions(settings),
+                             lambda: _Bookkeeping(writer, settings.request_timeout))
+        super().__init__(schema, graphql_ide="graphiql")
+        self._settings, self._store = settings, store
+        self._authenticator = Authenticator(settings)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            # The GraphiQL page is static and holds no data: it loads without credentials, and the
+            # queries it sends carry the key given in its Headers tab.
+            if not self.should_render_graphql_ide(self.request_adapter_class(request)):
+                try:
+                    principal = self._authenticator.authenticate(request.headers)
+                except Unauthenticated as refused:
+                    response = JSONResponse(refused.body(), status_code=401,
+                                            headers={"WWW-Authenticate": refused.challenge})
+                    await response(scope, receive, send)
+                    return
+                scope["citykg.principal"] = principal
+                _record(scope).role = principal.role
+        await super().__call__(scope, receive, send)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
-        return self._context
+        principal = request.scope.get("citykg.principal")
+        timeout = self._settings.request_timeout
+        deadline = time.monotonic() + timeout
+        base = context_for(self._settings, GuardedStore(self._store, deadline, timeout))
+        context = ServedContext(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base)},
+                                deadline=deadline, record=_record(request.scope))
+        context.principal = principal if isinstance(principal, Principal) else None
+
+        def check_write(department: str) -> None:
+            require_writer(context, department)
+
+        context.write_check = check_write
+        return context
+
+    async def execute_single(self, request: Request, request_adapter: AsyncHTTPRequestAdapter,
+                             sub_response: Response, context: Context, root_value: None,
+                             request_data: GraphQLRequestData) -> ExecutionResult:
+        """As strawberry's, but the (synchronous) resolvers run in a worker thread, so the event loop
+        keeps serving other requests and can stop waiting at the deadline."""
+        allowed = OperationType.from_http(request_adapter.method)
+        if not self.allow_queries_via_get and request_adapter.method == "GET":
+            allowed = allowed - {OperationType.QUERY}
+        run = partial(self.schema.execute_sync, request_data.query, root_value=root_value,
+                      variable_values=request_data.variables, context_value=context,
+                      operation_name=request_data.operation_name, allowed_operation_types=allowed,
+                      operation_extensions=request_data.extensions)
+        deadline = getattr(context, "deadline", math.inf)
+        loop = asyncio.get_running_loop()
+        try:
+            result = await asyncio.wait_for(loop.run_in_executor(None, run),
+                                            timeout=max(deadline - time.monotonic(), 0))
+        except TimeoutError:
+            # The worker thread is not interrupted: its store query runs to its end, and the guarded
+            # store refuses the next one.
+            result = ExecutionResult(data=None, errors=[RequestTimeout(self._settings.request_timeout)])
+        except CannotGetOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason()) from e
+        except InvalidOperationTypeError as e:
+            raise HTTPException(400, e.as_http_error_reason(request_adapter.method)) from e
+        except MissingQueryError as e:
+            raise HTTPException(400, "No GraphQL query found in the request") from e
+        _record(request.scope).errors += len(result.errors or ())
+        return result
+
+
+class AccessLog:
+    """One JSON line per request on the ``citykg.access`` logger, written after the response is
+    sent: method, path, status, duration, role, GraphQL operation and error count. Never a header,
+    a key or a query's text."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.logger = logging.getLogger(ACCESS_LOGGER)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        record = _record(scope)
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            if self.logger.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                self.logger.info(json.dumps({
+                    "time": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "method": scope["method"], "path": scope["path"], "status": status,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "role": record.role, "operation": record.operation, "errors": record.errors,
+                    "client": client[0] if client else None,
+                }, ensure_ascii=False))
+
+
+@contextmanager
+def access_log_to(stream: TextIO) -> Iterator[None]:
+    """Write the access log's lines, bare, to ``stream`` from a background thread (a queue in
+    between, so the event loop never waits on a terminal or a pipe), instead of the root handlers."""
+    logger = logging.getLogger(ACCESS_LOGGER)
+    queue: SimpleQueue[logging.LogRecord] = SimpleQueue()
+    writer = logging.StreamHandler(stream)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    listener = QueueListener(queue, writer)
+    handler = QueueHandler(queue)
+    logger.addHandler(handler)
+    logger.propagate = False
+    listener.start()
+    try:
+        yield
+    finally:
+        listener.stop()
+        logger.removeHandler(handler)
+        logger.propagate = True
 
 
 def create_app(settings: Settings, store: GraphStore) -> Starlette:
     """The app serves one open store; the caller owns (and closes) it."""
-    graphql = _GraphQLEndpoint(context_for(settings, store))
+    graphql = _GraphQLEndpoint(settings, store)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "store": store.backend_name, "quads": store.count()})
@@ -33,4 +249,7 @@ def create_app(settings: Settings, store: GraphStore) -> Starlette:
     return Starlette(routes=[
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
-    ])
+    ], middleware=[Middleware(AccessLog)])
+
+
+__all__ = ["ACCESS_LOGGER", "AccessLog", "ServedContext", "access_log_to", "create_app"]

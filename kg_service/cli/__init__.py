@@ -13,7 +13,21 @@ from typing import Annotated
 import typer
 from rich.text import Text
 
-from kg_service.cli import demo, export, generate, ingest, lift, neo4j, ontology, query, reason, serve, sparql, validate
+from kg_service.cli import (
+    apikey,
+    demo,
+    export,
+    generate,
+    ingest,
+    lift,
+    neo4j,
+    ontology,
+    query,
+    reason,
+    serve,
+    sparql,
+    validate,
+)
 from kg_service.cli._shared import EXIT_INTERNAL, EXIT_USAGE, CliState, err
 from kg_service.errors import CityKGError
 
@@ -57,7 +71,7 @@ def global_options(
                        overrides={"data_dir": data_dir, "store": store, "in_memory": in_memory})
 
 
-for group in (lift, ingest, validate, reason, serve, query, sparql, export, demo, generate):
+for group in (lift, ingest, validate, reason, serve, query, sparql, export, demo, generate, apikey):
     group.register(app)
 app.add_typer(ontology.app, name="ontology")
 app.add_typer(neo4j.app, name="neo4j")

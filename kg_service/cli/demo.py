@@ -18,10 +18,12 @@ def register(app: typer.Typer) -> None:
 
 
 def demo(ctx: typer.Context, host: HostOption = None, port: PortOption = None) -> None:
-    """Ingest every bundled sample dataset, then serve GraphQL on http://HOST:PORT/graphql."""
+    """Ingest every bundled sample dataset, then serve GraphQL on http://HOST:PORT/graphql, readable
+    without an API key (anonymous read-only access is on)."""
     from kg_service import pipeline
 
-    settings = state(ctx).settings(host=host, port=port)
+    # A demo is for trying CityKG on a laptop: anyone who can reach it may read (never write).
+    settings = state(ctx).settings(host=host, port=port, anonymous="read")
     with open_store(settings) as store, RichProgress() as progress:
         report = pipeline.ingest(settings, store, None, progress)
     print_report(report)
@@ -29,4 +31,6 @@ def demo(ctx: typer.Context, host: HostOption = None, port: PortOption = None) -
               "-d '{{\"query\":\"{query}\"}}'".format(host=settings.host, port=settings.port,
                                                     query=SAMPLE_QUERY.replace('"', '\\"')),
               markup=False, highlight=False)
+    err.print("citykg demo serves with anonymous read-only access on (no API key needed to read); "
+              "'citykg serve' asks for a key unless anonymous = \"read\" is configured", markup=False, highlight=False)
     run_server(settings)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
@@ -28,9 +29,26 @@ def run_server(settings: Settings) -> None:
     import uvicorn
 
     from kg_service.api import create_app
+    from kg_service.api.app import access_log_to
 
     with open_store(settings) as store:
         err.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql (GraphiQL in a browser); "
                   f"store: {store.backend_name}", markup=False, highlight=False)
-        uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port,
-                    log_level=settings.log_level.lower())
+        err.print(access_summary(settings), markup=False, highlight=False)
+        app = create_app(settings, store)
+        # One JSON line per request on stderr (citykg.access) replaces uvicorn's access log.
+        with access_log_to(sys.stderr):
+            uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
+                        access_log=False)
+
+
+def access_summary(settings: Settings) -> str:
+    """Who the server lets in, said at startup."""
+    keys = len(settings.api_keys)
+    anonymous = ("anonymous requests may read" if settings.anonymous == "read"
+                 else "requests without a key are refused (401)")
+    said = f"access: {keys} API key{'s' if keys != 1 else ''} configured; {anonymous}"
+    if not keys and settings.anonymous != "read":
+        said += ("; configure api_keys (make one with 'citykg api-key reader') or anonymous = \"read\": see "
+                 "'Configuration' in README.md")
+    return said

@@ -43,7 +43,8 @@ def store(memory_settings: Settings) -> Iterator[CountingStore]:
 
 @pytest.fixture
 def client(memory_settings: Settings, store: CountingStore) -> Iterator[httpx.Client]:
-    app = create_app(memory_settings, store)  # type: ignore[arg-type]
+    # Reading without a key, as `citykg demo` serves; authentication has its own tests (test_security.py).
+    app = create_app(memory_settings.model_copy(update={"anonymous": "read"}), store)  # type: ignore[arg-type]
     transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
 
     class SyncOverAsync(httpx.BaseTransport):

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-GROUPS = ["ingest", "validate", "reason", "serve", "query", "schema", "sparql", "export", "ontology", "neo4j", "demo"]
+GROUPS = ["ingest", "validate", "reason", "serve", "query", "schema", "sparql", "export", "ontology", "neo4j", "demo",
+          "api-key"]
 SUBCOMMANDS = {
     "ontology": ["check", "add-class", "add-property", "label", "deprecate", "rename", "move", "impact", "diff",
                  "docs"],
