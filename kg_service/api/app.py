@@ -23,6 +23,7 @@ from logging.handlers import QueueHandler, QueueListener
 from queue import SimpleQueue
 from typing import TextIO
 
+import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -50,9 +51,12 @@ from kg_service.api.security import (
     require_writer,
 )
 from kg_service.config import Settings
+from kg_service.errors import CityKGError
+from kg_service.ontology import content_hash
 from kg_service.store import GraphStore
 
 ACCESS_LOGGER = "citykg.access"
+SCHEMA_CHECK_SECONDS = 2.0  # how often, at most, a request checks whether the ontology changed
 _RECORD = "citykg.request"  # the scope key of a request's RequestRecord
 
 
@@ -109,14 +113,43 @@ class _Bookkeeping(SchemaExtension):
 
 class _GraphQLEndpoint(GraphQL[Context, None]):
     def __init__(self, settings: Settings, store: GraphStore) -> None:
-        schema = schema_for(settings)
-        writer = threading.Lock()
-        # The limits are extensions of the schema the app serves; `citykg query` runs without them.
-        schema.extensions = (*schema.extensions, *limit_extensions(settings),
-                             lambda: _Bookkeeping(writer, settings.request_timeout))
-        super().__init__(schema, graphql_ide="graphiql")
         self._settings, self._store = settings, store
+        self._writer = threading.Lock()
+        self._served_hash = content_hash(settings.ontology_dir)
+        super().__init__(self._build_schema(), graphql_ide="graphiql")
         self._authenticator = Authenticator(settings)
+        self._checked_at = time.monotonic()
+        self._rebuilding = threading.Lock()
+
+    def _build_schema(self) -> strawberry.Schema:
+        schema = schema_for(self._settings)
+        # The limits are extensions of the schema the app serves; `citykg query` runs without them.
+        schema.extensions = (*schema.extensions, *limit_extensions(self._settings),
+                             lambda: _Bookkeeping(self._writer, self._settings.request_timeout))
+        return schema
+
+    def _refresh_schema(self) -> None:
+        """Serve the schema of the ontology and shapes as they are now, without a restart: every few
+        seconds at most, their content hash is compared with the served schema's, and on a change the
+        schema is built again. An ontology that cannot be read keeps the last good schema served."""
+        now = time.monotonic()
+        if now - self._checked_at < SCHEMA_CHECK_SECONDS or not self._rebuilding.acquire(blocking=False):
+            return
+        try:
+            self._checked_at = now
+            current = content_hash(self._settings.ontology_dir)
+            if current == self._served_hash:
+                return
+            self._served_hash = current  # a broken ontology is tried again only once it changes
+            try:
+                self.schema = self._build_schema()
+            except CityKGError as error:
+                logging.getLogger(__name__).warning("the ontology changed but its schema cannot be built, the "
+                                                    "previous one is still served: %s", error)
+                return
+            logging.getLogger(__name__).info("the ontology changed: serving its new GraphQL schema")
+        finally:
+            self._rebuilding.release()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -155,6 +188,7 @@ class _GraphQLEndpoint(GraphQL[Context, None]):
                              request_data: GraphQLRequestData) -> ExecutionResult:
         """As strawberry's, but the (synchronous) resolvers run in a worker thread, so the event loop
         keeps serving other requests and can stop waiting at the deadline."""
+        await asyncio.get_running_loop().run_in_executor(None, self._refresh_schema)
         allowed = OperationType.from_http(request_adapter.method)
         if not self.allow_queries_via_get and request_adapter.method == "GET":
             allowed = allowed - {OperationType.QUERY}
