@@ -13,6 +13,7 @@ import base64
 import datetime
 import inspect
 import keyword
+import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +22,11 @@ from enum import Enum
 from typing import Any, NewType
 
 import strawberry
+from graphql import GraphQLError
 from rdflib import Literal, URIRef
 from rdflib.term import Identifier, Node
 from strawberry.schema.config import StrawberryConfig
-from strawberry.types import Info
+from strawberry.types import ExecutionContext, Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
 
 from kg_service.api.compiler import AggregateQuery, Condition, GroupKey, Operator, PageQuery, Step
@@ -40,6 +42,7 @@ from kg_service.store import GraphStore
 from kg_service.validate import Gate
 
 MAX_PAGE = 1000
+_LOG = logging.getLogger(__name__)
 DEFAULT_PAGE = 20
 
 BigInt = NewType("BigInt", int)
@@ -613,8 +616,22 @@ def build_schema(model: ApiModel, base_iri: str, gate: Gate | None = None) -> st
         fields = Mutations(builder, gate).fields()
         mutation = strawberry.type(type("Mutation", (), {"__annotations__": {}, **fields})) if fields else None
     types = [cls for cls in builder.classes.values()]
-    return strawberry.Schema(query=query, mutation=mutation, types=types,
-                             config=StrawberryConfig(scalar_map=_SCALAR_MAP))
+    return CitySchema(query=query, mutation=mutation, types=types, config=StrawberryConfig(scalar_map=_SCALAR_MAP))
+
+
+class CitySchema(strawberry.Schema):
+    """Errors the API gives on purpose (a refused page size, a violation, a bad cursor, a limit) are
+    answers, not faults: logged as one line, without the traceback kept for real faults."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
+        unexpected = []
+        for error in errors:
+            if isinstance(error.original_error, CityKGError) or (error.original_error is None or isinstance(
+                    error.original_error, GraphQLError)):
+                _LOG.info("refused: %s", error.message)
+            else:
+                unexpected.append(error)
+        super().process_errors(unexpected, execution_context)
 
 
 # ---- helpers ---------------------------------------------------------------------------------------
