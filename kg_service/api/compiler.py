@@ -127,16 +127,17 @@ class SparqlCompiler:
     def count(self, query: PageQuery) -> CompiledQuery:
         patterns, bindings = self._selection(query)
         bound = _bound(bindings)
-        return CompiledQuery(f"SELECT (COUNT(DISTINCT ?entity) AS ?count) {bound} WHERE {{\n{patterns}\n}} "
-                             f"GROUP BY {bound}", bindings)
+        grouped = f" GROUP BY {bound}" if bound else ""
+        return CompiledQuery(f"SELECT (COUNT(DISTINCT ?entity) AS ?count) {bound} WHERE {{\n{patterns}\n}}{grouped}",
+                             bindings)
 
     def aggregate(self, query: AggregateQuery) -> CompiledQuery:
         patterns, bindings = self._selection(query.page)
         parts = [patterns]
         if query.key is not None and query.key.level_class is not None:
-            bindings["level"] = URIRef(query.key.level_class)
             # an area of the level it is located in, or part of (a community is part of its district)
-            parts.append(f"  ?entity {CITY.locatedIn.n3()}|{CITY.partOf.n3()} ?key . ?key a ?level .")
+            parts.append(f"  ?entity {CITY.locatedIn.n3()}|{CITY.partOf.n3()} ?key . "
+                         f"?key a {URIRef(query.key.level_class).n3()} .")
         elif query.key is not None and query.key.step is not None:
             parts.append(f"  OPTIONAL {{ {_triple('?entity', query.key.step, '?key')} }}")
         if query.key is not None:
@@ -155,8 +156,9 @@ class SparqlCompiler:
         bound = _bound(bindings)
         key = "?key" if query.key is not None else ""
         label = "(SAMPLE(?name) AS ?label)" if query.key is not None else ""
+        grouped = f" GROUP BY {key} {bound}" if key or bound else ""
         text = (f"SELECT {key} {label} (COUNT(DISTINCT ?entity) AS ?count) {' '.join(measures)} {bound} WHERE {{\n"
-                + "\n".join(parts) + f"\n}} GROUP BY {key} {bound}" + (" ORDER BY ?key" if key else ""))
+                + "\n".join(parts) + f"\n}}{grouped}" + (" ORDER BY ?key" if key else ""))
         return CompiledQuery(text, bindings)
 
     def values(self, entities: Sequence[str], columns: Sequence[Step], inferred_graph: str) -> CompiledQuery:
@@ -168,8 +170,9 @@ class SparqlCompiler:
                              + "\n  UNION ".join(branches) + "\n}", {})
 
     def _selection(self, query: PageQuery) -> tuple[str, dict[str, Identifier]]:
-        bindings: dict[str, Identifier] = {"class": URIRef(query.class_iri)}
-        patterns = ["  ?entity a ?class ."]
+        # The class is the schema's, not the request's: written in, so that the store plans with it.
+        bindings: dict[str, Identifier] = {}
+        patterns = [f"  ?entity a {URIRef(query.class_iri).n3()} ."]
         if query.among is not None:
             patterns.append(f"  VALUES ?entity {{ {' '.join(URIRef(iri).n3() for iri in query.among)} }}")
         if query.inside is not None:

@@ -265,9 +265,9 @@ class GuardedStore:
         self.inner.delete_graph(graph)
 
     def query(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None,
-              union_default_graph: bool = True, graphs: Sequence[str] | None = None) -> QueryResult:
+              union_default_graph: bool = True) -> QueryResult:
         self.check()
-        return self.inner.query(sparql, bindings=bindings, union_default_graph=union_default_graph, graphs=graphs)
+        return self.inner.query(sparql, bindings=bindings, union_default_graph=union_default_graph)
 
     def select_text(self, sparql: str) -> list[tuple[str | None, ...]]:
         self.check()

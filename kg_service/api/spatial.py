@@ -31,11 +31,10 @@ def geojson_of(wkt: str) -> dict[str, Any] | None:
 
 def near(executor: Executor, class_iri: str, longitude: float, latitude: float, meters: float) -> list[str]:
     """The entities of ``class_iri`` whose geometry lies within ``meters`` of the point, nearest first."""
-    rows = executor.select(f"SELECT ?entity ?wkt ?class WHERE {{ ?entity a ?class ; "
-                           f"<{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}",
-                           {"class": URIRef(class_iri)})
+    rows = executor.select(f"SELECT ?entity ?wkt WHERE {{ ?entity a {URIRef(class_iri).n3()} ; "
+                           f"<{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}", {})
     features = []
-    for entity, wkt, _ in rows:
+    for entity, wkt in rows:
         try:
             features.append(SpatialFeature(str(entity), parse_wkt(str(wkt))))
         except (ValueError, shapely.errors.ShapelyError):

@@ -116,10 +116,9 @@ class GraphStore(Protocol):
         ...
 
     def query(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None,
-              union_default_graph: bool = True, graphs: Sequence[str] | None = None) -> QueryResult:
+              union_default_graph: bool = True) -> QueryResult:
         """Run a read-only SPARQL query over the committed graphs (a graph still being loaded is
-        invisible). With ``union_default_graph`` the default graph is the union of the named graphs;
-        with ``graphs``, the union of those only (what the API serves: no quarantine, no bookkeeping).
+        invisible). With ``union_default_graph`` the default graph is the union of the named graphs.
 
         ``bindings`` substitute values for variables, so values never enter the query text; as in
         SPARQL 1.2 SEP-0007 a bound variable of a SELECT must appear in its projection."""

@@ -92,10 +92,10 @@ class OxigraphStore:
         return [tuple(None if value is None else str(value) for value in solution) for solution in result]
 
     def query(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None,
-              union_default_graph: bool = True, graphs: Sequence[str] | None = None) -> QueryResult:
+              union_default_graph: bool = True) -> QueryResult:
         substitutions: dict[ox.Variable, _OxTerm] = {
             ox.Variable(name): _to_oxigraph(value) for name, value in (bindings or {}).items()}
-        result = self._run(sparql, substitutions, union_default_graph, graphs)
+        result = self._run(sparql, substitutions, union_default_graph)
         if isinstance(result, ox.QuerySolutions):
             variables = [variable.value for variable in result.variables]
             rows = [tuple(_to_rdflib(value) for value in solution) for solution in result]
@@ -108,13 +108,12 @@ class OxigraphStore:
                        _to_rdflib(triple.object)))
         return graph
 
-    def _run(self, sparql: str, substitutions: dict[ox.Variable, _OxTerm], union_default_graph: bool,
-             graphs: Sequence[str] | None = None) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    def _run(self, sparql: str, substitutions: dict[ox.Variable, _OxTerm], union_default_graph: bool
+             ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         # Queries see committed graphs only: a staging graph being loaded is in no dataset.
         visible: list[ox.NamedNode | ox.BlankNode] = [ox.NamedNode(graph) for graph in self.named_graphs()]
         default: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = (
-            [ox.NamedNode(graph) for graph in graphs] or [ox.DefaultGraph()] if graphs is not None
-            else [*visible] if union_default_graph and visible else [ox.DefaultGraph()])
+            [*visible] if union_default_graph and visible else [ox.DefaultGraph()])
         try:
             result = self._store.query(sparql, default_graph=default, named_graphs=visible,
                                        substitutions=substitutions or None)
