@@ -198,13 +198,14 @@ def _condition(condition: Condition, name: str, bindings: dict[str, Identifier])
             and isinstance(condition.values[0], URIRef):
         return f"  {_triple('?entity', condition.step, arguments[0])}"  # an IRI: the index finds it
     compared = f"STR({value})" if condition.text else value
-    test = {Operator.EQ: f"{compared} = {arguments[0] if arguments else '?none'}",
+    first = arguments[0] if arguments else "?none"
+    test = {Operator.EQ: f"{compared} = {first}",
             Operator.IN: f"{compared} IN ({', '.join(arguments)})",
-            Operator.LT: f"{compared} < {arguments[0] if arguments else '?none'}",
-            Operator.LTE: f"{compared} <= {arguments[0] if arguments else '?none'}",
-            Operator.GT: f"{compared} > {arguments[0] if arguments else '?none'}",
-            Operator.GTE: f"{compared} >= {arguments[0] if arguments else '?none'}",
-            Operator.CONTAINS: f"CONTAINS(LCASE(STR({value})), LCASE({arguments[0] if arguments else '?none'}))",
+            Operator.LT: f"{compared} < {first}",
+            Operator.LTE: f"{compared} <= {first}",
+            Operator.GT: f"{compared} > {first}",
+            Operator.GTE: f"{compared} >= {first}",
+            Operator.CONTAINS: f"CONTAINS(LCASE(STR({value})), LCASE({first}))",
             }[condition.operator]
     return f"  {_triple('?entity', condition.step, value)} FILTER({test})"
 

@@ -98,10 +98,7 @@ class Executor:
     def aggregate(self, query: AggregateQuery) -> list[dict[str, Node | None]]:
         """One row per group: ``key``, ``label``, ``count``, ``m0``, ``m1``..."""
         compiled = self.compiler.aggregate(query)
-        result = self.store.query(compiled.text, bindings=compiled.bindings or None)
-        self.round_trips.add()
-        assert isinstance(result, SelectResult)
-        return result.dicts()
+        return self._result(compiled.text, compiled.bindings).dicts()
 
     def load(self, roots: Sequence[str], plan: Plan) -> dict[str, EntityValues]:
         """The entities of ``roots`` and every entity the plan's links reach, with the values the plan
@@ -142,10 +139,14 @@ class Executor:
             entities[iri].read |= needed[iri]
 
     def select(self, text: str, bindings: dict[str, Any]) -> list[tuple[Node | None, ...]]:
+        return self._result(text, bindings).rows
+
+    def _result(self, text: str, bindings: dict[str, Any]) -> SelectResult:
+        """One store round trip, counted."""
         self.round_trips.add()
         result = self.store.query(text, bindings=bindings or None)
         assert isinstance(result, SelectResult)
-        return result.rows
+        return result
 
 
 def _step(f: Field) -> Step:

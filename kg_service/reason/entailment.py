@@ -83,21 +83,14 @@ def _by_chaining(ontology: Graph, schema: list[Statement], facts: Facts, rules: 
     working = ox.Store()
     _insert(working, (f for f in every_fact() if reads is None or f[1] in reads))
     _insert(working, (f for f in chaining.known_facts() if reads is None or f[1] in reads))
-    concluded: list[Statement] = []
-    for _ in range(max_rounds):
-        added = run_rules_in(rules, working, max_rounds)
-        if not added:
-            break
-        concluded += added
+
+    def owl_rl_after(added: list[Statement], concluded: list[Statement]) -> list[Statement]:
         fresh = chaining.add_derived(added)
         if chaining.equalities():
             chaining.replay(every_fact())
-        fresh = [f for f in fresh if reads is None or f[1] in reads]
-        if not fresh:
-            break
-        _insert(working, fresh)
-    else:
-        raise _no_fixpoint(rules, max_rounds)
+        return [f for f in fresh if reads is None or f[1] in reads]
+
+    concluded = _alternate(rules, working, max_rounds, owl_rl_after)
     yield from chaining.derived()
     yield from concluded
 
@@ -110,21 +103,33 @@ def _by_reasonable(ontology: Graph, facts: Facts, rules: Sequence[Rule], max_rou
         return
     working = ox.Store()
     _insert(working, itertools.chain(statements_of(ontology), statements_of(data), inferred))
+
+    def owl_rl_after(added: list[Statement], concluded: list[Statement]) -> list[Statement]:
+        nonlocal inferred
+        inferred = statements_of(infer(ontology, data + _graph(concluded)))
+        return [f for f in inferred if _quad(f) not in working]
+
+    concluded = _alternate(rules, working, max_rounds, owl_rl_after)
+    yield from inferred
+    yield from concluded
+
+
+def _alternate(rules: Sequence[Rule], working: ox.Store, max_rounds: int,
+               owl_rl_after: Callable[[list[Statement], list[Statement]], list[Statement]]) -> list[Statement]:
+    """The rules to their fixpoint over ``working``, then OWL 2 RL over what they added (given the
+    round's additions and all of the rules' conclusions, it returns the new facts the rules read),
+    and again until neither adds; returns everything the rules concluded."""
     concluded: list[Statement] = []
     for _ in range(max_rounds):
         added = run_rules_in(rules, working, max_rounds)
         if not added:
-            break
+            return concluded
         concluded += added
-        inferred = statements_of(infer(ontology, data + _graph(concluded)))
-        fresh = [f for f in inferred if _quad(f) not in working]
+        fresh = owl_rl_after(added, concluded)
         if not fresh:
-            break
+            return concluded
         _insert(working, fresh)
-    else:
-        raise _no_fixpoint(rules, max_rounds)
-    yield from inferred
-    yield from concluded
+    raise _no_fixpoint(rules, max_rounds)
 
 
 def _read_by(rules: Sequence[Rule]) -> frozenset[str] | None:
