@@ -132,6 +132,10 @@ class CountingStore:
         self.queries += 1
         return self._store.select_text(sparql)
 
+    def select_terms(self, sparql: str, **options: Any) -> Any:
+        self.queries += 1
+        return self._store.select_terms(sparql, **options)
+
     def count(self, graph: str | None = None) -> int:
         self.queries += 1
         return self._store.count(graph)  # type: ignore[no-any-return]

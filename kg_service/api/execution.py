@@ -12,14 +12,15 @@ import threading
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
-from rdflib import Literal, URIRef
-from rdflib.term import Node
+from rdflib import XSD
 
 from kg_service.api.compiler import (
     ASSERTED_COLUMN,
-    TYPES_COLUMN,
+    CLASS_COLUMN,
+    INFERRED_CLASS_COLUMN,
     AggregateQuery,
     PageQuery,
     QueryCompiler,
@@ -28,36 +29,71 @@ from kg_service.api.compiler import (
 )
 from kg_service.api.model import Field
 from kg_service.config import Settings
-from kg_service.store import GraphStore, SelectResult
+from kg_service.store import GraphStore, Term, TermRows
 
 
 @dataclass
 class Plan:
-    """What a selection asks of the entities at one place of the request."""
+    """What a selection asks of the entities at one place of the request.
+
+    The defaults read everything about an entity's classes and provenance; the schema narrows them
+    to what the selection needs (an entity of a page of schools is read for the one class that makes
+    it a School, not for its five), which halves the rows a values query returns."""
 
     scalars: dict[str, Field] = field(default_factory=dict)  # field name -> field
     links: dict[str, tuple[Field, Plan]] = field(default_factory=dict)  # object fields, with what they ask
+    classes: set[str] | None = None  # class IRIs whose membership matters here; None: every class
+    inferred_classes: bool = True  # the classes only reasoning gave
+    asserted: bool = True  # which datasets state the entity
 
     def steps(self) -> set[Step]:
-        return {_step(f) for f in (*self.scalars.values(), *(f for f, _ in self.links.values()))}
+        steps = {_step(f) for f in (*self.scalars.values(), *(f for f, _ in self.links.values()))}
+        return steps | {ASSERTED_COLUMN} if self.asserted else steps
+
+    def merge(self, other: Plan) -> None:
+        self.scalars |= other.scalars
+        for name, (f, child) in other.links.items():
+            if name in self.links:
+                self.links[name][1].merge(child)
+            else:
+                self.links[name] = (f, child)
+        self.classes = None if self.classes is None or other.classes is None else self.classes | other.classes
+        self.inferred_classes |= other.inferred_classes
+        self.asserted |= other.asserted
 
 
 @dataclass
 class EntityValues:
-    """One entity's values, by step, as the store gave them."""
+    """One entity's values, by step, as the store gave them, and what has been read of it."""
 
     iri: str
-    values: dict[Step, list[Node]] = field(default_factory=lambda: defaultdict(list))
+    values: dict[Step, list[Term]] = field(default_factory=lambda: defaultdict(list))
+    classes: set[str] = field(default_factory=set)  # of those read: every class, or the checked ones
     inferred_types: set[str] = field(default_factory=set)
     read: set[Step] = field(default_factory=set)  # the steps already read: read again, values would repeat
+    every_class_read: bool = False
+    classes_checked: set[str] = field(default_factory=set)
+    inferred_read: bool = False
 
     @property
     def types(self) -> list[str]:
-        return sorted({str(node) for node in self.values.get(TYPES_COLUMN, ())})
+        return sorted(self.classes)
 
     @property
     def asserted_by(self) -> list[str]:
-        return sorted({str(node) for node in self.values.get(ASSERTED_COLUMN, ())})
+        return sorted({term.value for term in self.values.get(ASSERTED_COLUMN, ())})
+
+    def unread_classes(self, wanted: set[str] | None) -> set[str] | None:
+        """Of ``wanted`` (None: every class), what is not known yet; None: every class is needed."""
+        if self.every_class_read:
+            return set()
+        return None if wanted is None else wanted - self.classes_checked
+
+
+@dataclass(frozen=True)
+class Page:
+    ids: list[str]
+    total: int  # how many entities the filters select, on every page
 
 
 class RoundTrips:
@@ -86,16 +122,19 @@ class Executor:
         self.compiler = compiler or SparqlCompiler()
         self.round_trips = round_trips or RoundTrips()
 
-    def page(self, query: PageQuery) -> list[str]:
+    def page(self, query: PageQuery) -> Page:
+        """The page's entities, ordered by the query's keys and then by IRI, and the total: the
+        page query returns every selected entity, so the count comes with it."""
         compiled = self.compiler.page(query)
-        return [str(row[0]) for row in self.select(compiled.text, compiled.bindings)]
+        ordered = _ordered(self.select(compiled.text, compiled.bindings), query.order)
+        return Page(ordered[query.offset:query.offset + query.limit], len(ordered))
 
     def count(self, query: PageQuery) -> int:
         compiled = self.compiler.count(query)
         rows = self.select(compiled.text, compiled.bindings)
-        return int(rows[0][0].toPython()) if rows and isinstance(rows[0][0], Literal) else 0
+        return int(rows[0][0].value) if rows and rows[0][0] is not None else 0
 
-    def aggregate(self, query: AggregateQuery) -> list[dict[str, Node | None]]:
+    def aggregate(self, query: AggregateQuery) -> list[dict[str, Term | None]]:
         """One row per group: ``key``, ``label``, ``count``, ``m0``, ``m1``..."""
         compiled = self.compiler.aggregate(query)
         return self._result(compiled.text, compiled.bindings).dicts()
@@ -106,48 +145,127 @@ class Executor:
         entities: dict[str, EntityValues] = {}
         level: list[tuple[str, Plan]] = [(iri, plan) for iri in roots]
         while level:
-            needed: dict[str, set[Step]] = defaultdict(set)
+            wanted = _Wanted()
             for iri, asked in level:
-                read = entities[iri].read if iri in entities else set()
-                needed[iri] |= (asked.steps() | {TYPES_COLUMN, ASSERTED_COLUMN}) - read
-            needed = {iri: steps for iri, steps in needed.items() if steps}
-            if needed:
-                self._read_values(needed, entities)
+                entity = entities.setdefault(iri, EntityValues(iri))
+                wanted.add(entity, asked)
+            if wanted.entities:
+                self._read_values(wanted, entities)
             following: dict[tuple[str, int], tuple[str, Plan]] = {}
             for iri, asked in level:
                 for linked, child in asked.links.values():
-                    for node in entities[iri].values.get(_step(linked), ()):
-                        if isinstance(node, URIRef):
-                            following[(str(node), id(child))] = (str(node), child)
+                    for term in entities[iri].values.get(_step(linked), ()):
+                        if term.is_iri:
+                            following[(term.value, id(child))] = (term.value, child)
             level = list(following.values())
         return entities
 
-    def _read_values(self, needed: dict[str, set[Step]], entities: dict[str, EntityValues]) -> None:
-        steps = sorted(set().union(*needed.values()), key=lambda s: (s.path, s.inverse))
-        iris = sorted(needed)
-        for iri in iris:
-            entities.setdefault(iri, EntityValues(iri))
-        compiled = self.compiler.values(iris, steps, self.settings.graphs.inferred)
+    def _read_values(self, wanted: _Wanted, entities: dict[str, EntityValues]) -> None:
+        steps = sorted(set().union(*wanted.steps.values()), key=lambda s: (s.path, s.inverse))
+        iris = sorted(wanted.entities)
+        classes = None if wanted.every_class else sorted(wanted.classes)
+        inferred_graph = self.settings.graphs.inferred if wanted.inferred else None
+        compiled = self.compiler.values(iris, steps, classes, inferred_graph)
         for subject, column, value in self.select(compiled.text, compiled.bindings):
-            entity = entities[str(subject)]
-            index = int(column.toPython()) if isinstance(column, Literal) else -2
-            if index == -1:
-                entity.inferred_types.add(str(value))
-            elif value is not None and index >= 0 and steps[index] in needed[entity.iri]:
+            if subject is None or column is None or value is None:
+                continue
+            entity, index = entities[subject.value], int(column.value)
+            if index == CLASS_COLUMN:
+                entity.classes.add(value.value)
+            elif index == INFERRED_CLASS_COLUMN:
+                entity.inferred_types.add(value.value)
+            elif steps[index] in wanted.steps.get(entity.iri, ()):
                 entity.values[steps[index]].append(value)
-        for iri in iris:
-            entities[iri].read |= needed[iri]
+        for iri in iris:  # what the query read, it read for every entity in it
+            entity = entities[iri]
+            for step in wanted.steps.get(iri, ()):  # in a stable order: the store's is none
+                entity.values[step].sort(key=_term_order)
+            entity.read |= wanted.steps.get(iri, set())
+            if classes is None:
+                entity.every_class_read = True
+            else:
+                entity.classes_checked |= wanted.classes
+            entity.inferred_read |= wanted.inferred
 
-    def select(self, text: str, bindings: dict[str, Any]) -> list[tuple[Node | None, ...]]:
+    def select(self, text: str, bindings: dict[str, Any]) -> list[tuple[Term | None, ...]]:
         return self._result(text, bindings).rows
 
-    def _result(self, text: str, bindings: dict[str, Any]) -> SelectResult:
+    def _result(self, text: str, bindings: dict[str, Any]) -> TermRows:
         """One store round trip, counted."""
         self.round_trips.add()
-        result = self.store.query(text, bindings=bindings or None)
-        assert isinstance(result, SelectResult)
-        return result
+        return self.store.select_terms(text, bindings=bindings or None)
+
+
+class _Wanted:
+    """What one level's values query must read: the union of its entities' unread needs."""
+
+    def __init__(self) -> None:
+        self.steps: dict[str, set[Step]] = defaultdict(set)
+        self.classes: set[str] = set()
+        self.every_class = False
+        self.inferred = False
+        self.entities: set[str] = set()
+
+    def add(self, entity: EntityValues, asked: Plan) -> None:
+        steps = asked.steps() - entity.read
+        classes = entity.unread_classes(asked.classes)
+        inferred = asked.inferred_classes and not entity.inferred_read
+        if steps:
+            self.steps[entity.iri] |= steps
+        if classes is None:
+            self.every_class = True
+        else:
+            self.classes |= classes
+        self.inferred |= inferred
+        if steps or classes is None or classes or inferred:
+            self.entities.add(entity.iri)
 
 
 def _step(f: Field) -> Step:
     return Step(f.path, f.inverse)
+
+
+def _ordered(rows: Sequence[tuple[Term | None, ...]], order: Sequence[tuple[Step, bool]]) -> list[str]:
+    """The entities of page rows (``entity``, then a value per order key), by their keys and then
+    their IRIs. An entity with several values of a key sorts by the smallest going up and by the
+    largest going down; one without a value sorts first going up, last going down (as SPARQL does)."""
+    keys: dict[str, list[tuple[Any, ...]]] = {}
+    for entity, *values in rows:
+        if entity is None:
+            continue
+        found = [_sort_key(value) for value in values]
+        known = keys.setdefault(entity.value, found)
+        if known is not found:
+            for index, (value, (_, descending)) in enumerate(zip(found, order, strict=False)):
+                if value != _UNBOUND and (known[index] == _UNBOUND or (value > known[index]) == descending):
+                    known[index] = value
+    ids = sorted(keys)
+    for index in reversed(range(len(order))):  # stable sorts, the last key first
+        ids.sort(key=lambda iri: keys[iri][index], reverse=order[index][1])
+    return ids
+
+
+_UNBOUND: tuple[Any, ...] = (0,)
+_NUMBERS = {str(XSD[name]) for name in ("integer", "decimal", "int", "long", "short", "byte", "nonNegativeInteger",
+                                         "positiveInteger", "unsignedInt", "unsignedLong")}
+_FLOATS = {str(XSD.double), str(XSD.float)}
+
+
+def _sort_key(term: Term | None) -> tuple[Any, ...]:
+    """SPARQL's order: unbound, blank nodes, IRIs, literals (numbers by value, the rest by text)."""
+    if term is None:
+        return _UNBOUND
+    if term.datatype is None:
+        return (1 if term.value.startswith("_:") else 2, 0, term.value)
+    try:
+        if term.datatype in _NUMBERS and (number := Decimal(term.value)).is_finite():
+            return 3, 0, number
+        if term.datatype in _FLOATS:
+            return 3, 0, float(term.value)
+    except (ArithmeticError, ValueError):
+        pass
+    return 3, 1, term.value
+
+
+def _term_order(term: Term) -> tuple[str, str, str]:
+    return term.value, term.datatype or "", term.language or ""

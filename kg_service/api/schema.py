@@ -23,8 +23,8 @@ from typing import Any, NewType
 
 import strawberry
 from graphql import GraphQLError
-from rdflib import Literal, URIRef
-from rdflib.term import Identifier, Node
+from rdflib import XSD, Literal, URIRef
+from rdflib.term import Identifier
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext, Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField
@@ -38,7 +38,7 @@ from kg_service.errors import CityKGError
 from kg_service.namespaces import CITY
 from kg_service.ontology import load_ontology, load_shapes
 from kg_service.provenance import dataset_iri
-from kg_service.store import GraphStore
+from kg_service.store import GraphStore, Term
 from kg_service.validate import Gate
 
 MAX_PAGE = 1000
@@ -387,8 +387,12 @@ class SchemaBuilder:
         query = self.page_query(kind, arguments.get("filter"), arguments.get("order_by"), first + 1, offset, executor)
         selection = info.selected_fields[0]
         asked = {s.name: s for s in _flatten(selection.selections)}
-        ids = executor.page(query) if "nodes" in asked or "pageInfo" in asked else []
-        total = executor.count(query) if "totalCount" in asked else None
+        total: int | None
+        if "nodes" in asked or "pageInfo" in asked:
+            page = executor.page(query)
+            ids, total = page.ids, page.total
+        else:
+            ids, total = [], executor.count(query) if "totalCount" in asked else None
         has_next = len(ids) > first
         ids = ids[:first]
         nodes: list[Any] = []
@@ -442,20 +446,38 @@ class SchemaBuilder:
 
     def plan(self, type_name: str, selections: list[Any]) -> Plan:
         """What a selection of ``type_name`` (with its fragments) asks of each entity."""
-        plan = Plan()
+        plan = Plan(classes=self._classes_deciding(type_name), inferred_classes=False, asserted=False)
         for selected, on in _flatten_typed(selections, type_name):
+            if selected.name in _PROVENANCE_FIELDS:
+                plan.asserted = True
+            elif selected.name == "inferredClasses":
+                plan.inferred_classes = True
+            elif selected.name == "classes":
+                plan.classes = None
             f = self.fields.get(on, {}).get(selected.name) or self.fields.get(type_name, {}).get(selected.name)
             if f is None:
                 continue
             if f.kind is FieldKind.OBJECT:
                 child = self.plan(f.type_name or "Thing", selected.selections)
                 if f.name in plan.links:
-                    _merge(plan.links[f.name][1], child)
+                    plan.links[f.name][1].merge(child)
                 else:
                     plan.links[f.name] = (f, child)
             else:
                 plan.scalars[f.name] = f
         return plan
+
+    def _classes_deciding(self, type_name: str) -> set[str]:
+        """The classes whose membership decides how an entity is served where ``type_name`` is expected
+        (see ``_concrete``): the type's own class, or its implementations' for an interface."""
+        kind = self.kinds.get(type_name)
+        if type_name == "Thing" or kind is None:
+            return set()
+        if type_name in self._ancestry:
+            return {kind.class_iri}
+        if isinstance(kind, Interface):
+            return {self.kinds[name].class_iri for name in kind.implementations if name in self.kinds}
+        return set()
 
     def materialise(self, type_name: str, entity: EntityValues, plan: Plan, entities: dict[str, EntityValues]) -> Any:
         concrete = self._concrete(type_name, entity)
@@ -469,15 +491,15 @@ class SchemaBuilder:
                 continue
             nodes = entity.values.get(Step(f.path, f.inverse), [])
             if f.language_tagged:
-                raw[name] = [(str(n), n.language if isinstance(n, Literal) else None) for n in nodes]
+                raw[name] = [(term.value, term.language) for term in nodes]
                 continue
             converted = [v for v in (self._value(f, n) for n in nodes) if v is not None]
             values[attribute(name)] = converted if f.many else (converted[0] if converted else None)
         for name, (f, child) in plan.links.items():
             if name not in fields:
                 continue
-            linked = [self.materialise(f.type_name or "Thing", entities[str(n)], child, entities)
-                      for n in entity.values.get(Step(f.path, f.inverse), []) if str(n) in entities]
+            linked = [self.materialise(f.type_name or "Thing", entities[term.value], child, entities)
+                      for term in entity.values.get(Step(f.path, f.inverse), []) if term.value in entities]
             linked = [item for item in linked if item is not None]
             values[attribute(name)] = linked if f.many else (linked[0] if linked else None)
         classes = entity.types
@@ -503,25 +525,26 @@ class SchemaBuilder:
                       in kind.implementations]
         return max(candidates, key=lambda name: (self._ancestry[name], name)) if candidates else None
 
-    def _value(self, f: Field, node: Node) -> Any:
+    def _value(self, f: Field, term: Term) -> Any:
+        """A stored value as its field's GraphQL value; an ill-typed literal as its lexical form."""
         if f.kind is FieldKind.ENUM:
-            return self.enum_values.get(f.type_name or "", {}).get(str(node))
-        if not isinstance(node, Literal):
-            return str(node)
+            return self.enum_values.get(f.type_name or "", {}).get(term.value)
+        if term.datatype is None or f.type_name == Scalar.STRING:
+            return term.value
         if f.type_name == Scalar.GEO_JSON:
-            return geojson_of(str(node))
-        value = node.toPython()
-        if isinstance(value, Literal):  # ill-typed: its lexical form
-            return str(value)
-        if f.type_name in (Scalar.INT, Scalar.BIG_INT) and isinstance(value, int | Decimal):
-            return int(value)
-        if f.type_name == Scalar.FLOAT and isinstance(value, int | float | Decimal):
-            return float(value)
-        if f.type_name == Scalar.STRING:
-            return str(node)
-        return value
-
-
+            return geojson_of(term.value)
+        try:  # the common numbers directly: making an rdflib literal costs more than the rest of the row
+            if f.type_name in (Scalar.INT, Scalar.BIG_INT):
+                return int(Decimal(term.value)) if "." in term.value or "e" in term.value.lower() \
+                    else int(term.value)
+            if f.type_name == Scalar.FLOAT:
+                return float(term.value)
+            if f.type_name == Scalar.DECIMAL and term.datatype in _DECIMAL_TYPES:
+                return int(term.value) if term.datatype == _XSD_INTEGER else Decimal(term.value)
+        except (ValueError, ArithmeticError):
+            return term.value
+        value = Literal(term.value, datatype=URIRef(term.datatype)).toPython()
+        return str(value) if isinstance(value, Literal) else value
 
 
 def _enum_type(name: str, members: dict[str, str], description: str) -> Any:
@@ -532,6 +555,9 @@ def list_of(item: Any) -> Any:
     """``list[item]`` for a type made at run time (which a static checker cannot follow)."""
     return list[item]
 _MEASURES = ("sum", "avg", "min", "max")
+_PROVENANCE_FIELDS = ("assertedBy", "inferred")  # both read which datasets state the entity
+_XSD_INTEGER = str(XSD.integer)
+_DECIMAL_TYPES = {str(XSD.decimal), _XSD_INTEGER}
 _NUMERIC = (Scalar.INT, Scalar.BIG_INT, Scalar.FLOAT, Scalar.DECIMAL)
 _LEVELS = {"DISTRICT": CITY.District, "SUBDISTRICT": CITY.Subdistrict, "COMMUNITY": CITY.Community}
 
@@ -546,13 +572,11 @@ def _measure_resolver(function: str, fields: Any) -> Any:
     return resolve
 
 
-def _plain(node: Node | None) -> Any:
-    if node is None:
-        return None
-    return str(node)
+def _plain(term: Term | None) -> Any:
+    return None if term is None else term.value
 
 
-def _measure(function: str, value: Node | None, having: Node | None) -> float | None:
+def _measure(function: str, value: Term | None, having: Term | None) -> float | None:
     """A measure's value from the aggregate query: None when no entity of the group has the field."""
     count, number = _number(having), _number(value)
     if not count or number is None:
@@ -560,12 +584,12 @@ def _measure(function: str, value: Node | None, having: Node | None) -> float | 
     return number / count if function == "avg" else number
 
 
-def _number(node: Node | None) -> float | None:
-    if not isinstance(node, Literal):
+def _number(term: Term | None) -> float | None:
+    if term is None or term.datatype is None:
         return None
     try:
-        return float(node.toPython())
-    except (TypeError, ValueError):
+        return float(term.value)
+    except ValueError:
         return None
 
 
@@ -591,7 +615,7 @@ def build_schema(model: ApiModel, base_iri: str, gate: Gate | None = None) -> st
         selection = info.selected_fields[0]
         plan = Plan()
         for kind_name in builder.kinds:
-            _merge(plan, builder.plan(kind_name, [s for s in selection.selections
+            plan.merge(builder.plan(kind_name, [s for s in selection.selections
                                                   if isinstance(s, InlineFragment | FragmentSpread)
                                                   and s.type_condition == kind_name]))
         entities = executor.load([iri], plan)
@@ -664,15 +688,6 @@ def _flatten_typed(selections: list[Any], on: str) -> list[tuple[SelectedField, 
         else:
             found += _flatten_typed(selection.selections, selection.type_condition or on)
     return found
-
-
-def _merge(into: Plan, other: Plan) -> None:
-    into.scalars |= other.scalars
-    for name, (f, child) in other.links.items():
-        if name in into.links:
-            _merge(into.links[name][1], child)
-        else:
-            into.links[name] = (f, child)
 
 
 def _minimal(bases: list[type]) -> list[type]:

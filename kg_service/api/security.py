@@ -39,7 +39,7 @@ from rdflib.term import Identifier
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 
 from kg_service.config import SCHEMA_MAX_PAGE, Settings
-from kg_service.store import GraphStore, GraphWrites, QueryResult, RdfFormat, RdfInput
+from kg_service.store import GraphStore, GraphWrites, QueryResult, RdfFormat, RdfInput, TermRows
 
 API_KEY_HEADER = "x-api-key"
 REALM = "citykg"
@@ -268,6 +268,10 @@ class GuardedStore:
               union_default_graph: bool = True) -> QueryResult:
         self.check()
         return self.inner.query(sparql, bindings=bindings, union_default_graph=union_default_graph)
+
+    def select_terms(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None) -> TermRows:
+        self.check()
+        return self.inner.select_terms(sparql, bindings=bindings)
 
     def select_text(self, sparql: str) -> list[tuple[str | None, ...]]:
         self.check()

@@ -35,8 +35,10 @@ def near(executor: Executor, class_iri: str, longitude: float, latitude: float, 
                            f"<{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}", {})
     features = []
     for entity, wkt in rows:
+        if entity is None or wkt is None:
+            continue
         try:
-            features.append(SpatialFeature(str(entity), parse_wkt(str(wkt))))
+            features.append(SpatialFeature(entity.value, parse_wkt(wkt.value)))
         except (ValueError, shapely.errors.ShapelyError):
             continue  # a geometry the gate let through as a warning: not near anything
     found = SpatialIndex(features).within_distance(shapely.Point(longitude, latitude), meters) if features else []

@@ -9,6 +9,8 @@ from kg_service.store.base import (
     RdfFormat,
     RdfInput,
     SelectResult,
+    Term,
+    TermRows,
     select,
     statements,
 )
@@ -21,6 +23,8 @@ __all__ = [
     "RdfFormat",
     "RdfInput",
     "SelectResult",
+    "Term",
+    "TermRows",
     "backend_names",
     "open_store",
     "register_backend",

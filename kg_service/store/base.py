@@ -2,7 +2,8 @@
 
 Bulk data crosses the protocol as serialized RDF (N-Triples, N-Quads, Turtle, TriG), streamed as
 chunks of bytes, so a backend parses it natively and nothing holds a whole dataset in Python
-objects. Query results come back as rdflib terms, the project's RDF toolkit.
+objects. Query results come back as rdflib terms, the project's RDF toolkit, or, for readers of
+many rows (the API), as plain ``Term`` tuples that cost a fraction of an rdflib term to make.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol, Self, runtime_checkable
+from typing import BinaryIO, NamedTuple, Protocol, Self, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -78,6 +79,30 @@ class SelectResult:
 QueryResult = SelectResult | bool | Graph
 
 
+class Term(NamedTuple):
+    """A query result's value as plain text: an IRI (no ``datatype``), a blank node (``value``
+    ``_:label``) or a literal (its lexical form, datatype IRI and language tag, if any)."""
+
+    value: str
+    datatype: str | None = None
+    language: str | None = None
+
+    @property
+    def is_iri(self) -> bool:
+        return self.datatype is None and not self.value.startswith("_:")
+
+
+@dataclass(frozen=True)
+class TermRows:
+    """Rows of a SPARQL SELECT as ``Term`` values; unbound values are ``None``."""
+
+    variables: list[str]
+    rows: list[tuple[Term | None, ...]]
+
+    def dicts(self) -> list[dict[str, Term | None]]:
+        return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+
+
 @runtime_checkable
 class GraphStore(Protocol):
     """A quad store with named graphs: the one interface the rest of CityKG uses.
@@ -122,6 +147,11 @@ class GraphStore(Protocol):
 
         ``bindings`` substitute values for variables, so values never enter the query text; as in
         SPARQL 1.2 SEP-0007 a bound variable of a SELECT must appear in its projection."""
+        ...
+
+    def select_terms(self, sparql: str, *, bindings: Mapping[str, Identifier] | None = None) -> TermRows:
+        """Run a SELECT like ``query`` (same graphs, same bindings), its values as ``Term`` tuples:
+        for reading many rows that need no rdflib term."""
         ...
 
     def select_text(self, sparql: str) -> list[tuple[str | None, ...]]:

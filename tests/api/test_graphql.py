@@ -30,6 +30,10 @@ class CountingStore:
         self.queries += 1
         return self.inner.query(*args, **kwargs)
 
+    def select_terms(self, *args: Any, **kwargs: Any) -> Any:
+        self.queries += 1
+        return self.inner.select_terms(*args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 

@@ -224,6 +224,11 @@ class SlowStore:
         time.sleep(self.delay)
         return self.inner.query(*args, **kwargs)
 
+    def select_terms(self, *args: Any, **kwargs: Any) -> Any:
+        self.queries += 1
+        time.sleep(self.delay)
+        return self.inner.select_terms(*args, **kwargs)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 

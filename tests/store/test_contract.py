@@ -16,12 +16,21 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import RDF, Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
 from kg_service.config import Settings, load_settings
 from kg_service.errors import QuerySyntaxError, StoreError
-from kg_service.store import GraphStore, GraphWrites, RdfFormat, SelectResult, backend_names, open_store, select
+from kg_service.store import (
+    GraphStore,
+    GraphWrites,
+    RdfFormat,
+    SelectResult,
+    Term,
+    backend_names,
+    open_store,
+    select,
+)
 
 EX = "http://example.org/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -147,6 +156,23 @@ def test_select_text_gives_the_terms_in_n_triples_form(store: GraphStore) -> Non
                     (f"<{EX}s>", '"say \\"hi\\""@en', None)]
     with pytest.raises(QuerySyntaxError):
         store.select_text(f"ASK {{ <{EX}s> ?p ?o }}")
+
+
+def test_select_terms_gives_plain_terms_with_bindings(store: GraphStore) -> None:
+    store.load(f'<{EX}s> <{EX}name> "say \\"hi\\""@en .\n<{EX}s> <{EX}size> "3"^^<{XSD}integer> .\n'
+               f'<{EX}s> <{EX}link> <{EX}t> .\n<{EX}s> <{EX}note> "plain" .\n'.encode(), RdfFormat.N_TRIPLES, graph=G1)
+    result = store.select_terms("SELECT ?s ?p ?o ?missing WHERE { ?s ?p ?o } ORDER BY ?p",
+                                bindings={"s": URIRef(f"{EX}s")})
+    assert result.variables == ["s", "p", "o", "missing"]
+    by_predicate = {row[1].value: row[2] for row in result.rows if row[1] is not None}
+    assert by_predicate[f"{EX}link"] == Term(f"{EX}t") and by_predicate[f"{EX}link"].is_iri
+    assert by_predicate[f"{EX}name"] == Term('say "hi"', str(RDF.langString), "en")
+    assert by_predicate[f"{EX}size"] == Term("3", f"{XSD}integer")
+    assert by_predicate[f"{EX}note"] == Term("plain", f"{XSD}string") and not by_predicate[f"{EX}note"].is_iri
+    assert all(row[3] is None for row in result.rows) and len(result.rows) == 4
+    assert store.select_terms("SELECT ?s ?o WHERE { ?s ?p ?o }", bindings={"s": URIRef(f"{EX}nobody")}).rows == []
+    with pytest.raises(QuerySyntaxError):
+        store.select_terms(f"ASK {{ <{EX}s> ?p ?o }}")
 
 
 def test_union_default_graph_can_be_turned_off(store: GraphStore) -> None:
