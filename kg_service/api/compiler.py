@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from rdflib import URIRef
 from rdflib.term import Identifier
@@ -33,9 +33,9 @@ class Operator(Enum):
     CONTAINS = "contains"
 
 
-@dataclass(frozen=True)
-class Step:
-    """How a field reaches its values from an entity: a chain of properties, or one backwards."""
+class Step(NamedTuple):
+    """How a field reaches its values from an entity: a chain of properties, or one backwards (a
+    tuple: it is made and hashed for every field of every entity a request reads)."""
 
     path: tuple[str, ...]
     inverse: bool = False

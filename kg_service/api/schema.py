@@ -502,11 +502,14 @@ class SchemaBuilder:
                       for term in entity.values.get(Step(f.path, f.inverse), []) if term.value in entities]
             linked = [item for item in linked if item is not None]
             values[attribute(name)] = linked if f.many else (linked[0] if linked else None)
-        classes = entity.types
-        datasets = [iri.removeprefix(self.dataset_prefix) for iri in entity.asserted_by]
-        values |= {"id": strawberry.ID(entity.iri), "classes": classes,
-                   "inferred_classes": sorted(entity.inferred_types), "asserted_by": datasets,
-                   "inferred": not datasets}
+        values["id"] = strawberry.ID(entity.iri)
+        if plan.classes is None:
+            values["classes"] = entity.types
+        if plan.inferred_classes:
+            values["inferred_classes"] = sorted(entity.inferred_types)
+        if plan.asserted:
+            values["asserted_by"] = [iri.removeprefix(self.dataset_prefix) for iri in entity.asserted_by]
+            values["inferred"] = not values["asserted_by"]
         instance = cls(**values)
         instance._raw = raw  # the language-tagged values, filtered by their resolvers
         return instance
@@ -517,11 +520,11 @@ class SchemaBuilder:
         if type_name == "Thing":
             return type_name
         if type_name in self._ancestry:
-            return type_name if self.kinds[type_name].class_iri in entity.types else None
+            return type_name if self.kinds[type_name].class_iri in entity.classes else None
         kind = self.kinds.get(type_name)
         if not isinstance(kind, Interface):
             return "Thing"
-        candidates = [self._class_of_iri[iri] for iri in entity.types if self._class_of_iri.get(iri)
+        candidates = [self._class_of_iri[iri] for iri in entity.classes if self._class_of_iri.get(iri)
                       in kind.implementations]
         return max(candidates, key=lambda name: (self._ancestry[name], name)) if candidates else None
 

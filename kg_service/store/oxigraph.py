@@ -333,13 +333,17 @@ def _to_rdflib(term: object) -> Node | None:
     raise StoreError(f"unsupported RDF term in a result: {term!r}")
 
 
+_new_term = tuple.__new__
+
+
 def _to_term(term: object) -> Term | None:
     if term is None:
         return None
+    # tuple.__new__ skips the named tuple's argument handling: this runs for every value of a result
     if type(term) is ox.NamedNode:
-        return Term(term.value)
+        return _new_term(Term, (term.value, None, None))
     if type(term) is ox.Literal:
-        return Term(term.value, term.datatype.value, term.language)
+        return _new_term(Term, (term.value, term.datatype.value, term.language))
     if isinstance(term, ox.BlankNode):
         return Term(f"_:{term.value}")
     raise StoreError(f"unsupported RDF term in a result: {term!r}")
