@@ -205,9 +205,15 @@ class _Wanted:
         self.every_class = False
         self.inferred = False
         self.entities: set[str] = set()
+        self._plan_steps: dict[int, set[Step]] = {}  # a level's entities share a few plans
+
+    def _steps_of(self, plan: Plan) -> set[Step]:
+        if id(plan) not in self._plan_steps:
+            self._plan_steps[id(plan)] = plan.steps()
+        return self._plan_steps[id(plan)]
 
     def add(self, entity: EntityValues, asked: Plan) -> None:
-        steps = asked.steps() - entity.read
+        steps = self._steps_of(asked) - entity.read
         classes = entity.unread_classes(asked.classes)
         inferred = asked.inferred_classes and not entity.inferred_read
         if steps:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, NamedTuple, Protocol, Self, runtime_checkable
+from typing import BinaryIO, Generic, NamedTuple, Protocol, Self, TypeVar, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -62,18 +62,25 @@ class GraphWrites:
     retract: Sequence[tuple[str, str | None, str | None, str | None]] = ()
 
 
+Cell = TypeVar("Cell")
+
+
 @dataclass(frozen=True)
-class SelectResult:
-    """Rows of a SPARQL SELECT; unbound values are ``None``."""
+class Rows(Generic[Cell]):
+    """Rows of a SPARQL SELECT, by variable; unbound values are ``None``."""
 
     variables: list[str]
-    rows: list[tuple[Node | None, ...]]
+    rows: list[tuple[Cell | None, ...]]
 
-    def dicts(self) -> list[dict[str, Node | None]]:
+    def dicts(self) -> list[dict[str, Cell | None]]:
         return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
 
     def __len__(self) -> int:
         return len(self.rows)
+
+
+class SelectResult(Rows[Node]):
+    """A SELECT's rows as rdflib terms."""
 
 
 QueryResult = SelectResult | bool | Graph
@@ -92,15 +99,8 @@ class Term(NamedTuple):
         return self.datatype is None and not self.value.startswith("_:")
 
 
-@dataclass(frozen=True)
-class TermRows:
-    """Rows of a SPARQL SELECT as ``Term`` values; unbound values are ``None``."""
-
-    variables: list[str]
-    rows: list[tuple[Term | None, ...]]
-
-    def dicts(self) -> list[dict[str, Term | None]]:
-        return [dict(zip(self.variables, row, strict=True)) for row in self.rows]
+class TermRows(Rows[Term]):
+    """A SELECT's rows as ``Term`` values."""
 
 
 @runtime_checkable
