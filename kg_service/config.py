@@ -13,7 +13,7 @@ import uuid
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     in_memory: bool = Field(False, description="Keep the store in memory instead of the data directory.")
     host: str = Field("127.0.0.1", description="Address the GraphQL server binds to.")
     port: int = Field(8000, ge=1, le=65535, description="Port the GraphQL server listens on.")
+    # -- the neo4j backend (store = "neo4j"): any Neo4j 5 server, cluster or Aura instance ------------
+    neo4j_uri: str = Field("bolt://127.0.0.1:7687",
+                           description="Where the Neo4j server listens: bolt://, neo4j:// or neo4j+s:// (Aura).")
+    neo4j_user: str = Field("neo4j", description="The Neo4j user CityKG signs in as.")
+    neo4j_password: SecretStr = Field(SecretStr(""), description="That user's password (never logged).")
+    neo4j_database: str = Field("neo4j", description="The Neo4j database CityKG uses (Community has one: neo4j).")
     log_level: LogLevel = "INFO"
     ontology_dir: Path = Field(default_factory=lambda: project_path("ontology"))
     mappings_dir: Path = Field(default_factory=lambda: project_path("mappings"))

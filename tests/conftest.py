@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kg_service.config import Settings, load_settings
+from tests.integration import neo4j_server
 from tests.integration.postgres import ServerUnavailable, throwaway_server
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -19,7 +20,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[1]
 def _hermetic_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     """No CITYKG_* variable or citykg.toml from the developer's shell leaks into a test."""
     for name in list(os.environ):
-        if name.startswith("CITYKG_"):
+        if name.startswith("CITYKG_") and not name.startswith("CITYKG_TEST_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     monkeypatch.chdir(tmp_path)
@@ -45,3 +46,14 @@ def postgres_server() -> Iterator[str]:
             yield dsn
     except ServerUnavailable as error:
         pytest.fail(f"no PostgreSQL server for the tests: {error}", pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def neo4j_test_server() -> Iterator[neo4j_server.Neo4jServer]:
+    """A Neo4j server for this run (tests/integration/neo4j_server.py), started on first use. A server
+    that cannot start fails the tests that need it: they are never skipped."""
+    try:
+        with neo4j_server.throwaway_server() as server:
+            yield server
+    except neo4j_server.ServerUnavailable as error:
+        pytest.fail(f"no Neo4j server for the tests: {error}", pytrace=False)

@@ -29,6 +29,14 @@ if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y postgresql
 fi
 
+echo "== Neo4j server jars (the Neo4j tests start a throwaway server of their own)"
+command -v java >/dev/null || { echo "error: Java 17 or newer is needed for the Neo4j server and HermiT" >&2; exit 2; }
+if ! command -v mvn >/dev/null; then
+  [ "$(id -u)" -eq 0 ] || { echo "error: Maven (mvn) is needed to fetch the Neo4j jars: run 'apt-get install -y maven' as root" >&2; exit 2; }
+  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y maven
+fi
+bash neo4j-server/server.sh fetch
+
 echo "== install"
 python -m pip install --quiet --disable-pip-version-check --upgrade pip
 python -m pip install --quiet --disable-pip-version-check -e '.[test]'

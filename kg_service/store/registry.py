@@ -21,6 +21,7 @@ StoreOpener = Callable[["Settings"], "GraphStore"]
 
 _BUILT_IN: dict[str, str] = {
     "oxigraph": "kg_service.store.oxigraph:OxigraphStore",
+    "neo4j": "kg_service.store.neo4j:Neo4jStore",
 }
 _registered: dict[str, StoreOpener] = {}
 

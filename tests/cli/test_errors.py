@@ -61,7 +61,7 @@ def test_an_unwritable_data_directory_is_refused(tmp_path: Path) -> None:
 
 def test_an_unknown_backend_lists_the_known_ones(tmp_path: Path) -> None:
     done = run_citykg("sparql", "ASK {}", env=_env(CITYKG_DATA_DIR=str(tmp_path), CITYKG_STORE="graphdb"))
-    _assert_one_line_error(done, "unknown store backend 'graphdb'", "known backends: oxigraph")
+    _assert_one_line_error(done, "unknown store backend 'graphdb'", "known backends: neo4j, oxigraph")
 
 
 def test_debug_shows_the_traceback(tmp_path: Path) -> None:

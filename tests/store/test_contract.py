@@ -7,6 +7,7 @@ throwaway instance from ``open_backend``.
 from __future__ import annotations
 
 import io
+import os
 import signal
 import subprocess
 import sys
@@ -45,7 +46,14 @@ def _triples(count: int, version: str) -> bytes:
 
 
 @pytest.fixture(params=backend_names())
-def backend(request: pytest.FixtureRequest) -> str:
+def backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A backend's name, with the settings that reach a fresh, empty instance of it in the environment
+    (so a subprocess finds it too): a server-backed one gets the run's test server, emptied."""
+    if request.param == "neo4j":
+        server = request.getfixturevalue("neo4j_test_server")
+        server.empty()
+        for name, value in server.environment().items():
+            monkeypatch.setenv(name, value)
     return str(request.param)
 
 
@@ -261,16 +269,22 @@ def test_replacing_a_graph_is_atomic_for_concurrent_readers(store: GraphStore) -
     assert torn == [], f"{len(torn)} of {len(seen)} reads saw a mix, first: {torn[:1]}"
 
 
+def _backend_environment(settings: Settings) -> dict[str, str]:
+    """What a subprocess needs to open the same store: the data folder, the backend and its settings."""
+    reach = {name: value for name, value in os.environ.items() if name.startswith("CITYKG_NEO4J_")}
+    return {"CITYKG_DATA_DIR": str(settings.data_dir), "CITYKG_STORE": settings.store, "PATH": "/usr/bin:/bin",
+            **reach}
+
+
 def _run_python(code: str, settings: Settings) -> str:
-    env = {"CITYKG_DATA_DIR": str(settings.data_dir), "CITYKG_STORE": settings.store, "PATH": "/usr/bin:/bin"}
+    env = _backend_environment(settings)
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
 
-@pytest.mark.parametrize("backend_name", backend_names())
-def test_data_survives_a_process_restart(backend_name: str, tmp_path: Path) -> None:
-    settings = load_settings(store=backend_name, data_dir=tmp_path / "data")
+def test_data_survives_a_process_restart(backend: str, tmp_path: Path) -> None:
+    settings = load_settings(store=backend, data_dir=tmp_path / "data")
     write = f"""
 from kg_service.config import load_settings
 from kg_service.store import RdfFormat, open_store
@@ -287,9 +301,8 @@ with open_store(load_settings()) as store:
     assert _run_python(read, settings).strip() == f"50 ['{G1}']"
 
 
-@pytest.mark.parametrize("backend_name", backend_names())
-def test_a_staging_graph_left_by_a_killed_job_is_dropped_on_open(backend_name: str, tmp_path: Path) -> None:
-    settings = load_settings(store=backend_name, data_dir=tmp_path / "data")
+def test_a_staging_graph_left_by_a_killed_job_is_dropped_on_open(backend: str, tmp_path: Path) -> None:
+    settings = load_settings(store=backend, data_dir=tmp_path / "data")
     abandoned = settings.graphs.staging_prefix + "killed-job"
     with open_store(settings) as store:
         store.load(_triples(3, "half"), RdfFormat.N_TRIPLES, graph=abandoned)
@@ -331,11 +344,10 @@ def test_a_commit_with_one_bad_payload_changes_nothing(store: GraphStore) -> Non
     assert store.query(f'ASK {{ GRAPH <{G1}> {{ ?s <{EX}version> "new" }} }}') is False
 
 
-@pytest.mark.parametrize("backend_name", backend_names())
-def test_a_process_killed_mid_commit_leaves_every_graph_before_or_after(backend_name: str, tmp_path: Path) -> None:
+def test_a_process_killed_mid_commit_leaves_every_graph_before_or_after(backend: str, tmp_path: Path) -> None:
     """A writer commits two graphs together, version after version, and is killed with SIGKILL at
     moments spread over its work; after each kill both graphs hold one and the same version, whole."""
-    settings = load_settings(store=backend_name, data_dir=tmp_path / "data")
+    settings = load_settings(store=backend, data_dir=tmp_path / "data")
     writer = f"""
 import sys
 from kg_service.config import load_settings
@@ -347,8 +359,7 @@ with open_store(load_settings()) as store:
                                            {G2!r}: _triples(500, str(version))}}))
         print(version, flush=True)
 """
-    env = {"CITYKG_DATA_DIR": str(settings.data_dir), "CITYKG_STORE": settings.store, "PATH": "/usr/bin:/bin",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    env = {**_backend_environment(settings), "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     seen: list[str] = []
     for attempt in range(6):
         process = subprocess.Popen([sys.executable, "-c", writer], env=env, stdout=subprocess.PIPE, text=True)

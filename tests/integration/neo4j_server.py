@@ -1,0 +1,95 @@
+"""A throwaway Neo4j Community server for tests: started by ``neo4j-server/server.sh`` (jars from Maven
+Central) in a temporary folder, Bolt on 127.0.0.1 on a free port, a random password; stopped and
+removed at the end of the run.
+
+Set ``CITYKG_TEST_NEO4J_URI`` (and ``CITYKG_TEST_NEO4J_PASSWORD``, user ``neo4j``) to run the tests
+against a server of your own instead: its database ``neo4j`` is emptied before each test.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import neo4j
+
+SERVER_SCRIPT = Path(__file__).resolve().parents[2] / "neo4j-server" / "server.sh"
+START_TIMEOUT_SECONDS = 600  # the first start fetches about 120 MB of jars
+
+
+class ServerUnavailable(Exception):
+    """The test server cannot be started; the message says why."""
+
+
+@dataclass(frozen=True)
+class Neo4jServer:
+    uri: str
+    user: str
+    password: str
+
+    def environment(self) -> dict[str, str]:
+        """The settings that point CityKG at this server."""
+        return {"CITYKG_NEO4J_URI": self.uri, "CITYKG_NEO4J_USER": self.user,
+                "CITYKG_NEO4J_PASSWORD": self.password}
+
+    def empty(self) -> None:
+        """Remove every node, relationship, index and constraint: a fresh database for the next test."""
+        with neo4j.GraphDatabase.driver(self.uri, auth=(self.user, self.password)) as driver:
+            with driver.session() as session:  # batched deletion runs only in an implicit transaction
+                session.run("MATCH (n) CALL (n) { DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS").consume()
+            for kind in ("CONSTRAINT", "INDEX"):
+                records, _, _ = driver.execute_query(f"SHOW {kind}ES" if kind == "INDEX" else f"SHOW {kind}S")
+                for record in records:
+                    if kind == "INDEX" and (record.get("owningConstraint") or record["type"] == "LOOKUP"):
+                        continue
+                    driver.execute_query(f"DROP {kind} `{record['name']}` IF EXISTS")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _script(command: str, environment: dict[str, str]) -> str:
+    try:
+        done = subprocess.run(["bash", str(SERVER_SCRIPT), command], env={**os.environ, **environment},
+                              capture_output=True, text=True, timeout=START_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired as error:
+        raise ServerUnavailable(f"server.sh {command} did not finish in {START_TIMEOUT_SECONDS}s") from error
+    if done.returncode != 0:
+        raise ServerUnavailable(f"server.sh {command} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return done.stdout.strip()
+
+
+@contextmanager
+def throwaway_server() -> Iterator[Neo4jServer]:
+    own_uri = os.environ.get("CITYKG_TEST_NEO4J_URI")
+    if own_uri:
+        yield Neo4jServer(own_uri, "neo4j", os.environ.get("CITYKG_TEST_NEO4J_PASSWORD", ""))
+        return
+    home = tempfile.mkdtemp(prefix="citykg-neo4j-")
+    password = secrets.token_hex(12)
+    environment = {"CITYKG_NEO4J_HOME": home, "CITYKG_NEO4J_PASSWORD": password}
+    uri = ""
+    for _attempt in range(3):  # another process may take the free port before the server binds it
+        environment["CITYKG_NEO4J_PORT"] = str(_free_port())
+        try:
+            uri = _script("start", environment)
+            break
+        except ServerUnavailable:
+            _script("stop", {**environment, "CITYKG_NEO4J_KEEP": "1"})
+            if _attempt == 2:
+                _script("stop", environment)
+                raise
+    try:
+        yield Neo4jServer(uri, "neo4j", password)
+    finally:
+        _script("stop", environment)
