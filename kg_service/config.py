@@ -83,6 +83,10 @@ class Settings(BaseSettings):
     neo4j_user: str = Field("neo4j", description="The Neo4j user CityKG signs in as.")
     neo4j_password: SecretStr = Field(SecretStr(""), description="That user's password (never logged).")
     neo4j_database: str = Field("neo4j", description="The Neo4j database CityKG uses (Community has one: neo4j).")
+    neo4j_retry_seconds: float = Field(30.0, ge=0, description="How long a write is retried, with backoff, while "
+                                                               "the server is briefly unavailable.")
+    neo4j_sync: bool = Field(False, description="Project into Neo4j at the end of every ingest (always on when "
+                                                "the store itself is neo4j).")
     log_level: LogLevel = "INFO"
     ontology_dir: Path = Field(default_factory=lambda: project_path("ontology"))
     mappings_dir: Path = Field(default_factory=lambda: project_path("mappings"))

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rdflib import Graph, Literal, URIRef
 
@@ -46,6 +46,9 @@ from kg_service.store import GraphStore, GraphWrites, RdfFormat, statements
 from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph
 from kg_service.validate.quarantine import RefusedRecord
 from kg_service.validate.scope import Reach, shape_reach
+
+if TYPE_CHECKING:
+    from kg_service.project import SyncReport
 
 Advance = Callable[[int], None]
 
@@ -88,14 +91,18 @@ class DatasetReport:
 class IngestReport:
     datasets: list[DatasetReport] = field(default_factory=list)
     inferred_triples: int = 0
+    projection: SyncReport | None = None  # when the run projected into Neo4j
 
     def totals(self) -> dict[str, int]:
         keys = ("read", "committed", "quarantined", "skipped", "triples")
         return {key: sum(getattr(report, key) for report in self.datasets) for key in keys}
 
     def to_json(self) -> dict[str, Any]:
-        return {"datasets": {r.dataset: asdict(r) for r in self.datasets}, "total": self.totals(),
-                "inferred_triples": self.inferred_triples}
+        report: dict[str, Any] = {"datasets": {r.dataset: asdict(r) for r in self.datasets},
+                                  "total": self.totals(), "inferred_triples": self.inferred_triples}
+        if self.projection is not None:
+            report["neo4j"] = {**asdict(self.projection), "items_per_second": self.projection.items_per_second}
+        return report
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,11 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
             report.inferred_triples = store.count(settings.graphs.inferred)
         else:
             report.inferred_triples = reason(settings, store, vocabulary, rules)
+    if settings.neo4j_sync or settings.store == "neo4j":
+        with progress.stage("projecting into Neo4j", total=None) as advance:
+            from kg_service.project import sync  # the driver is imported only when Neo4j is used
+
+            report.projection = sync(settings, store, on_batch=advance)
     return report
 
 

@@ -69,3 +69,7 @@ def print_report(report: IngestReport) -> None:
         for warning in row.warnings:
             out.print(f"warning {row.dataset}: {warning}", markup=False, highlight=False)
     out.print(f"inferred triples: {report.inferred_triples}")
+    if report.projection is not None:
+        done = report.projection
+        out.print(f"projected into Neo4j: {done.written} entities written ({done.relationships} relationships), "
+                  f"{done.unchanged} unchanged, {done.retired} removed", markup=False)

@@ -90,7 +90,7 @@ def connect(settings: Settings) -> neo4j.Driver:
     """A driver for the configured server, checked: one clear error if it is down or refuses us."""
     driver = neo4j.GraphDatabase.driver(
         settings.neo4j_uri, auth=(settings.neo4j_user, settings.neo4j_password.get_secret_value()),
-        connection_timeout=10.0, max_transaction_retry_time=30.0,
+        connection_timeout=10.0, max_transaction_retry_time=settings.neo4j_retry_seconds,
         notifications_min_severity=neo4j.NotificationMinimumSeverity.OFF)
     try:
         driver.verify_connectivity()
@@ -101,10 +101,15 @@ def connect(settings: Settings) -> neo4j.Driver:
                          ) from error
     except (ServiceUnavailable, OSError, ValueError, Neo4jError) as error:
         driver.close()
-        raise StoreError(f"cannot reach Neo4j: {error}", where=settings.neo4j_uri,
+        raise StoreError(f"cannot reach Neo4j: {one_line(error)}", where=settings.neo4j_uri,
                          hint="start the server (neo4j-server/server.sh start) or set CITYKG_NEO4J_URI"
                          ) from error
     return driver
+
+
+def one_line(error: BaseException) -> str:
+    """The driver's message on one line (some span several), for the one-line errors users see."""
+    return " ".join(str(error).split())
 
 
 class Neo4jStore:
@@ -156,7 +161,7 @@ class Neo4jStore:
         try:
             result = dataset.query(sparql, initBindings=dict(bindings or {}))
         except Neo4jError as error:
-            raise StoreError(f"Neo4j failed a read: {error}", where=self.location) from error
+            raise StoreError(f"Neo4j failed a read: {one_line(error)}", where=self.location) from error
         except Exception as error:  # rdflib's parser raises pyparsing's and its own exception types
             raise QuerySyntaxError(f"invalid SPARQL: {error}", where="query",
                                    hint="only read queries (SELECT, ASK, CONSTRUCT, DESCRIBE) are accepted"
@@ -380,7 +385,7 @@ class Neo4jStore:
         try:
             yield
         except ServiceUnavailable as error:
-            raise StoreError(f"lost the connection to Neo4j while {doing}: {error}", where=self.location,
+            raise StoreError(f"lost the connection to Neo4j while {doing}: {one_line(error)}", where=self.location,
                              hint="check that the server is running; the write was not applied") from error
         except ClientError as error:
             raise StoreError(f"Neo4j refused the {doing}: {error.message}", where=self.location) from error

@@ -69,27 +69,44 @@ def _script(command: str, environment: dict[str, str]) -> str:
     return done.stdout.strip()
 
 
+class ServerProcess:
+    """One server home folder, started and stopped (and started again, data kept) by server.sh."""
+
+    def __init__(self, home: str | None = None, password: str | None = None) -> None:
+        self.home = home or tempfile.mkdtemp(prefix="citykg-neo4j-")
+        self.password = password or secrets.token_hex(12)
+        self.port = 0
+
+    def _environment(self, **extra: str) -> dict[str, str]:
+        return {"CITYKG_NEO4J_HOME": self.home, "CITYKG_NEO4J_PASSWORD": self.password,
+                "CITYKG_NEO4J_PORT": str(self.port), **extra}
+
+    def start(self) -> Neo4jServer:
+        """Start on a free port (the same one again on a restart, so a client's settings still hold)."""
+        for attempt in range(3):  # another process may take the free port before the server binds it
+            self.port = self.port or _free_port()
+            try:
+                uri = _script("start", self._environment())
+                return Neo4jServer(uri, "neo4j", self.password)
+            except ServerUnavailable:
+                _script("stop", self._environment(CITYKG_NEO4J_KEEP="1"))
+                if attempt == 2:
+                    raise
+                self.port = 0
+        raise AssertionError("unreachable")
+
+    def stop(self, *, keep: bool) -> None:
+        _script("stop", self._environment(CITYKG_NEO4J_KEEP="1" if keep else "0"))
+
+
 @contextmanager
 def throwaway_server() -> Iterator[Neo4jServer]:
     own_uri = os.environ.get("CITYKG_TEST_NEO4J_URI")
     if own_uri:
         yield Neo4jServer(own_uri, "neo4j", os.environ.get("CITYKG_TEST_NEO4J_PASSWORD", ""))
         return
-    home = tempfile.mkdtemp(prefix="citykg-neo4j-")
-    password = secrets.token_hex(12)
-    environment = {"CITYKG_NEO4J_HOME": home, "CITYKG_NEO4J_PASSWORD": password}
-    uri = ""
-    for _attempt in range(3):  # another process may take the free port before the server binds it
-        environment["CITYKG_NEO4J_PORT"] = str(_free_port())
-        try:
-            uri = _script("start", environment)
-            break
-        except ServerUnavailable:
-            _script("stop", {**environment, "CITYKG_NEO4J_KEEP": "1"})
-            if _attempt == 2:
-                _script("stop", environment)
-                raise
+    process = ServerProcess()
     try:
-        yield Neo4jServer(uri, "neo4j", password)
+        yield process.start()
     finally:
-        _script("stop", environment)
+        process.stop(keep=False)

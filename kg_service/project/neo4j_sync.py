@@ -1,0 +1,286 @@
+"""Sync: keep a Neo4j property graph equal to the projection (``rules.py``) of the RDF store.
+
+A sync reads the datasets' graphs, the inferred graph and the spatial graph, projects every entity,
+and compares each node's ``citykgHash`` with what Neo4j holds. Only entities that changed are written,
+a batch of them per transaction (nodes, labels, properties and outgoing relationships together, with
+UNWIND), so a second run writes nothing, and a run that was interrupted (server stopped, process
+killed) is finished by the next one without duplicates: every write is keyed by IRI. An entity that
+no graph mentions any more loses its labels, properties and relationships; its node stays as a bare
+``Resource`` while some relationship still points at it, and goes when none does.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import neo4j
+import pyoxigraph as ox
+from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired, TransientError
+
+from kg_service.config import Settings
+from kg_service.errors import StoreError
+from kg_service.project.rules import HASH_PROPERTY, RESOURCE_LABEL, Projection
+from kg_service.store.base import GraphStore, RdfFormat
+from kg_service.store.neo4j import connect, one_line
+
+BATCH = 2_000  # entities per write transaction
+
+_SCHEMA = f"CREATE CONSTRAINT citykg_resource_uri IF NOT EXISTS FOR (n:{RESOURCE_LABEL}) REQUIRE n.uri IS UNIQUE"
+_WRITE_NODES = f"""
+UNWIND $rows AS row
+MERGE (n:{RESOURCE_LABEL} {{uri: row.uri}})
+WITH n, row, [label IN labels(n) WHERE NOT label IN row.labels] AS stale
+REMOVE n:$(stale)
+SET n:$(row.labels)
+SET n = row.properties
+"""
+_DROP_RELATIONSHIPS = f"UNWIND $uris AS uri MATCH (:{RESOURCE_LABEL} {{uri: uri}})-[old]->() DELETE old"
+_WRITE_RELATIONSHIPS = f"""
+UNWIND $relationships AS rel
+MATCH (a:{RESOURCE_LABEL} {{uri: rel.from}})
+MERGE (b:{RESOURCE_LABEL} {{uri: rel.to}})
+CREATE (a)-[r:$(rel.type)]->(b)
+SET r.datasets = rel.datasets, r.inferred = rel.inferred
+"""
+# A node no graph mentions any more: a bare Resource while something points at it, gone otherwise.
+_RETIRE = f"""
+UNWIND $uris AS uri
+MATCH (n:{RESOURCE_LABEL} {{uri: uri}})
+OPTIONAL MATCH (n)-[old]->()
+DELETE old
+WITH DISTINCT n
+WITH n, [label IN labels(n) WHERE label <> '{RESOURCE_LABEL}'] AS stale
+REMOVE n:$(stale)
+SET n = {{uri: n.uri}}
+"""
+_DROP_ORPHANS = f"MATCH (n:{RESOURCE_LABEL}) WHERE n.{HASH_PROPERTY} IS NULL AND NOT (n)--() DELETE n"
+
+
+@dataclass
+class SyncReport:
+    entities: int = 0  # projected entities considered
+    written: int = 0  # nodes written because they changed
+    unchanged: int = 0
+    retired: int = 0  # nodes no graph mentions any more
+    relationships: int = 0  # relationships written
+    seconds: float = 0.0
+
+    @property
+    def items(self) -> int:
+        return self.written + self.relationships + self.retired
+
+    @property
+    def items_per_second(self) -> float:
+        return self.items / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class StatusReport:
+    """Counts per label and relationship type: expected from the RDF side, found in Neo4j."""
+
+    expected_labels: Counter[str] = field(default_factory=Counter)
+    found_labels: Counter[str] = field(default_factory=Counter)
+    expected_relationships: Counter[str] = field(default_factory=Counter)
+    found_relationships: Counter[str] = field(default_factory=Counter)
+
+    def differences(self) -> list[tuple[str, str, int, int]]:
+        """(kind, name, expected, found) for every label or type whose counts differ."""
+        rows = []
+        for kind, expected, found in (("label", self.expected_labels, self.found_labels),
+                                      ("relationship", self.expected_relationships, self.found_relationships)):
+            for name in sorted({*expected, *found}):
+                if expected[name] != found[name]:
+                    rows.append((kind, name, expected[name], found[name]))
+        return rows
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.differences()
+
+
+def read_projection(settings: Settings, store: GraphStore) -> Projection:
+    """Project every dataset's graph, the inferred graph and the spatial graph of ``store``."""
+    graphs = settings.graphs
+    chosen = [graph for graph in store.named_graphs()
+              if graph.startswith(graphs.source_prefix) or graph in (graphs.inferred, graphs.spatial)]
+    projection = Projection()
+    with tempfile.TemporaryFile() as buffer:
+        store.export(buffer, RdfFormat.N_QUADS, graphs=chosen)
+        buffer.seek(0)
+        for quad in ox.parse(buffer, format=ox.RdfFormat.N_QUADS):
+            graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
+            origin = graph[len(graphs.source_prefix):] if graph.startswith(graphs.source_prefix) else None
+            obj = quad.object
+            value = ((obj.value, obj.datatype.value, obj.language) if isinstance(obj, ox.Literal)
+                     else (_resource(obj), None, None))
+            projection.add(_resource(quad.subject), quad.predicate.value, value, origin)
+    return projection
+
+
+def _resource(term: Any) -> str:
+    return f"_:{term.value}" if isinstance(term, ox.BlankNode) else str(term.value)
+
+
+class Neo4jProjection:
+    """The projected property graph in one Neo4j database."""
+
+    def __init__(self, driver: neo4j.Driver, database: str, location: str, retry_seconds: float = 30.0) -> None:
+        self._driver = driver
+        self._retry_seconds = retry_seconds
+        self._database = database
+        self.location = location
+        with self._errors("preparing the database"):
+            self._driver.execute_query(_SCHEMA, database_=database)
+
+    @classmethod
+    def open(cls, settings: Settings) -> Neo4jProjection:
+        return cls(connect(settings), settings.neo4j_database,
+                   f"{settings.neo4j_uri} (database {settings.neo4j_database})", settings.neo4j_retry_seconds)
+
+    def close(self) -> None:
+        self._driver.close()
+
+    def __enter__(self) -> Neo4jProjection:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def hashes(self) -> dict[str, str | None]:
+        """Each projected node's IRI and ``citykgHash`` (None for a bare node)."""
+        records = self._read(f"MATCH (n:{RESOURCE_LABEL}) RETURN n.uri AS uri, n.{HASH_PROPERTY} AS hash "
+                             f"ORDER BY uri")
+        return {record["uri"]: record["hash"] for record in records}
+
+    def datasets_of(self) -> dict[str, list[str]]:
+        """Each projected node's asserting datasets as of the last sync."""
+        records = self._read(f"MATCH (n:{RESOURCE_LABEL}) WHERE n.datasets IS NOT NULL "
+                             "RETURN n.uri AS uri, n.datasets AS datasets")
+        return {record["uri"]: list(record["datasets"]) for record in records}
+
+    def write(self, rows: list[dict[str, Any]]) -> int:
+        """Write entities (nodes and their outgoing relationships) in one transaction; returns how
+        many relationships were written."""
+        relationships = [relation for row in rows for relation in row["relationships"]]
+        nodes = [{"uri": row["uri"], "labels": row["labels"], "properties": row["properties"]} for row in rows]
+
+        def work(tx: neo4j.ManagedTransaction) -> None:
+            tx.run(_WRITE_NODES, rows=nodes).consume()
+            tx.run(_DROP_RELATIONSHIPS, uris=[row["uri"] for row in rows]).consume()
+            tx.run(_WRITE_RELATIONSHIPS, relationships=relationships).consume()
+
+        self._write(work)
+        return len(relationships)
+
+    def retire(self, uris: list[str]) -> None:
+        self._write(lambda tx: tx.run(_RETIRE, uris=uris).consume())
+
+    def drop_orphans(self) -> None:
+        self._write(lambda tx: tx.run(_DROP_ORPHANS).consume())
+
+    def counts(self) -> tuple[Counter[str], Counter[str]]:
+        labels = self._read(f"MATCH (n:{RESOURCE_LABEL}) WHERE n.{HASH_PROPERTY} IS NOT NULL "
+                            "UNWIND labels(n) AS label RETURN label, count(*) AS n")
+        types = self._read(f"MATCH (:{RESOURCE_LABEL})-[r]->(:{RESOURCE_LABEL}) RETURN type(r) AS type, count(*) AS n")
+        return (Counter({record["label"]: record["n"] for record in labels}),
+                Counter({record["type"]: record["n"] for record in types}))
+
+    def _read(self, cypher: str, **parameters: Any) -> list[neo4j.Record]:
+        with self._errors("reading the projection"):
+            records, _, _ = self._driver.execute_query(cypher, parameters, database_=self._database,
+                                                       routing_=neo4j.RoutingControl.READ)
+        return records
+
+    def _write(self, work: Callable[[neo4j.ManagedTransaction], object]) -> None:
+        """One transaction, retried with backoff while the server is unavailable (a restart, a leader
+        change) for up to ``neo4j_retry_seconds``; the driver's own quick retries come first."""
+        deadline = time.monotonic() + self._retry_seconds
+        pause = 0.5
+        while True:
+            try:
+                with self._errors("writing the projection"), self._driver.session(database=self._database) as session:
+                    session.execute_write(work)
+                return
+            except StoreError as error:
+                transient = isinstance(error.__cause__, ServiceUnavailable | SessionExpired | TransientError)
+                if not transient or time.monotonic() + pause > deadline:
+                    raise
+                time.sleep(pause)
+                pause = min(pause * 2, 8.0)
+
+    @contextmanager
+    def _errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except (ServiceUnavailable, SessionExpired, TransientError) as error:
+            raise StoreError(f"lost the connection to Neo4j while {doing}: {one_line(error)}", where=self.location,
+                             hint="check that the server is running, then run 'citykg neo4j sync' again: "
+                                  "it finishes what was left") from error
+        except ClientError as error:
+            raise StoreError(f"Neo4j refused {doing}: {error.message}", where=self.location) from error
+
+
+def sync(settings: Settings, store: GraphStore, datasets: Sequence[str] | None = None,
+         target: Neo4jProjection | None = None, on_batch: Callable[[int], None] | None = None) -> SyncReport:
+    """Bring the projection in Neo4j up to date with ``store``: all entities, or those that one of
+    ``datasets`` (ids ``department/dataset``) asserts now or asserted at the last sync."""
+    started = time.perf_counter()
+    projection = read_projection(settings, store)
+    own = target is None
+    target = target or Neo4jProjection.open(settings)
+    try:
+        report = _sync(projection, target, set(datasets) if datasets is not None else None, on_batch)
+    finally:
+        if own:
+            target.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _sync(projection: Projection, target: Neo4jProjection, datasets: set[str] | None,
+          on_batch: Callable[[int], None] | None) -> SyncReport:
+    existing = target.hashes()
+    if datasets is None:
+        scope = set(projection.entities) | {uri for uri, digest in existing.items() if digest is not None}
+    else:
+        scope = {uri for uri, entity in projection.entities.items() if entity.datasets & datasets}
+        scope |= {uri for uri, had in target.datasets_of().items() if set(had) & datasets}
+    report = SyncReport(entities=len(scope))
+    rows = projection.rows(uri for uri in scope if uri in projection.entities)
+    changed = [row for row in rows if existing.get(row["uri"]) != row["properties"][HASH_PROPERTY]]
+    report.unchanged = len(rows) - len(changed)
+    for start in range(0, len(changed), BATCH):
+        batch = changed[start:start + BATCH]
+        report.relationships += target.write(batch)
+        report.written += len(batch)
+        if on_batch:
+            on_batch(len(batch))
+    gone = sorted(uri for uri in scope if uri not in projection.entities and existing.get(uri) is not None)
+    for start in range(0, len(gone), BATCH):
+        target.retire(gone[start:start + BATCH])
+    report.retired = len(gone)
+    if gone or changed:
+        target.drop_orphans()
+    return report
+
+
+def status(settings: Settings, store: GraphStore, target: Neo4jProjection | None = None) -> StatusReport:
+    projection = read_projection(settings, store)
+    report = StatusReport()
+    for row in projection.rows():
+        report.expected_labels.update(row["labels"])
+        report.expected_relationships.update(relation["type"] for relation in row["relationships"])
+    own = target is None
+    target = target or Neo4jProjection.open(settings)
+    try:
+        report.found_labels, report.found_relationships = target.counts()
+    finally:
+        if own:
+            target.close()
+    return report
