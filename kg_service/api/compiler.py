@@ -110,6 +110,10 @@ class QueryCompiler(Protocol):
         read), or INFERRED_CLASS_COLUMN for a class in ``inferred_graph`` (None: not read)."""
         ...
 
+    def geometries(self, class_iri: str) -> CompiledQuery:
+        """Rows ``entity``, ``wkt``: the geometries of the class's entities, for distance filters."""
+        ...
+
 
 class SparqlCompiler:
     """SPARQL 1.1 over the store's served graphs (the default graph is their union)."""
@@ -177,6 +181,10 @@ class SparqlCompiler:
         values = " ".join(URIRef(entity).n3() for entity in entities)
         return CompiledQuery(f"SELECT ?entity ?column ?value WHERE {{\n  VALUES ?entity {{ {values} }}\n  "
                              + "\n  UNION ".join(branches) + "\n}", {})
+
+    def geometries(self, class_iri: str) -> CompiledQuery:
+        return CompiledQuery(f"SELECT ?entity ?wkt WHERE {{ ?entity a {URIRef(class_iri).n3()} ; "
+                             f"{GEO.hasGeometry.n3()}/{GEO.asWKT.n3()} ?wkt }}", {})
 
     def _selection(self, query: PageQuery) -> tuple[str, dict[str, Identifier]]:
         # The class is the schema's, not the request's: written in, so that the store plans with it.

@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from rdflib import XSD
 
@@ -29,7 +29,14 @@ from kg_service.api.compiler import (
 )
 from kg_service.api.model import Field
 from kg_service.config import Settings
-from kg_service.store import GraphStore, Term, TermRows
+from kg_service.store import Term, TermRows
+
+
+class Selecting(Protocol):
+    """Where compiled queries run: the store for SPARQL, ``cypher.CypherRunner`` for Cypher."""
+
+    def select_terms(self, sparql: str, *, bindings: Any = None) -> TermRows:
+        ...
 
 
 @dataclass
@@ -116,7 +123,7 @@ class Executor:
     (file, line, raw values, reasons), never an entity's own statements, and the digest and
     provenance graphs hold bookkeeping about entities, none of the properties the schema reads."""
 
-    def __init__(self, store: GraphStore, settings: Settings, compiler: QueryCompiler | None = None,
+    def __init__(self, store: Selecting, settings: Settings, compiler: QueryCompiler | None = None,
                  round_trips: RoundTrips | None = None) -> None:
         self.store, self.settings = store, settings
         self.compiler = compiler or SparqlCompiler()

@@ -125,6 +125,8 @@ class Mutations:
             add={graph: "".join(lines).encode(),
                  context.settings.graphs.provenance: b"".join(attribution_lines(
                      context.settings.base_iri, dataset, [entity.n3()]))}))
+        if context.after_write is not None:
+            context.after_write(dataset)
         plan = Plan(scalars={f.name: f for f in kind.fields if f.kind is not FieldKind.OBJECT})
         loaded = context.executor.load([str(entity)], plan)
         return self.builder.materialise(kind.name, loaded[str(entity)], plan, loaded)
@@ -139,6 +141,8 @@ class Mutations:
             (graph, str(entity), None, None),
             (context.settings.graphs.provenance, str(entity), str(CITY.assertedBy),
              str(dataset_iri(context.settings.base_iri, dataset)))]))
+        if context.after_write is not None:
+            context.after_write(dataset)
         return True
 
     def _dataset_graph(self, context: Context, dataset: str) -> str:

@@ -72,6 +72,7 @@ class Context:
     executor: Executor
     principal: Any = None  # who is asking, as the transport's authentication found them
     write_check: Callable[[str], None] | None = None
+    after_write: Callable[[str], None] | None = None  # told the dataset a mutation changed
 
     def authorize_write(self, department: str) -> None:
         if self.write_check is not None:
@@ -603,7 +604,18 @@ def schema_for(settings: Settings) -> strawberry.Schema:
 
 
 def context_for(settings: Settings, store: GraphStore) -> Context:
-    return Context(store=store, settings=settings, executor=Executor(store, settings))
+    """Requests compiled to SPARQL over ``store``; with the neo4j backend, to Cypher over the
+    projection, which each mutation then brings up to date for its dataset."""
+    if settings.store != "neo4j":
+        return Context(store=store, settings=settings, executor=Executor(store, settings))
+    from kg_service.api.cypher import CypherCompiler, runner_for
+    from kg_service.project import sync
+
+    def project(dataset: str) -> None:
+        sync(settings, store, [dataset])
+
+    return Context(store=store, settings=settings,
+                   executor=Executor(runner_for(settings), settings, compiler=CypherCompiler()), after_write=project)
 
 
 def build_schema(model: ApiModel, base_iri: str, gate: Gate | None = None) -> strawberry.Schema:

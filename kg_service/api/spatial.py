@@ -11,10 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import shapely
-from rdflib import URIRef
 from shapely.geometry import mapping
 
-from kg_service.namespaces import GEO
 from kg_service.reason.spatial import SpatialFeature, SpatialIndex, parse_wkt
 
 if TYPE_CHECKING:
@@ -31,8 +29,8 @@ def geojson_of(wkt: str) -> dict[str, Any] | None:
 
 def near(executor: Executor, class_iri: str, longitude: float, latitude: float, meters: float) -> list[str]:
     """The entities of ``class_iri`` whose geometry lies within ``meters`` of the point, nearest first."""
-    rows = executor.select(f"SELECT ?entity ?wkt WHERE {{ ?entity a {URIRef(class_iri).n3()} ; "
-                           f"<{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}", {})
+    compiled = executor.compiler.geometries(class_iri)
+    rows = executor.select(compiled.text, compiled.bindings)
     features = []
     for entity, wkt in rows:
         if entity is None or wkt is None:

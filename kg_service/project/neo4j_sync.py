@@ -119,7 +119,8 @@ def read_projection(settings: Settings, store: GraphStore) -> Projection:
             obj = quad.object
             value = ((obj.value, obj.datatype.value, obj.language) if isinstance(obj, ox.Literal)
                      else (_resource(obj), None, None))
-            projection.add(_resource(quad.subject), quad.predicate.value, value, origin)
+            projection.add(_resource(quad.subject), quad.predicate.value, value, origin,
+                           inferred=graph == graphs.inferred)
     return projection
 
 

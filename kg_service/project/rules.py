@@ -5,7 +5,8 @@
   becomes a bare ``Resource`` node with just its ``uri``.
 * **Labels** come from all its classes, the inferred superclasses included: a class of the city
   ontology by its local name (``Hospital``), one of another known vocabulary as ``prefix_Name``
-  (``geo_Feature``, ``sosa_Observation``); a class of an unknown vocabulary by its local name.
+  (``geo_Feature``, ``sosa_Observation``); a class of an unknown vocabulary by its local name. The
+  labels of the classes only the reasoner gave are listed again in ``inferredLabels``.
 * **Datatype properties** become node properties named like labels (``name``, ``geo_asWKT``) with
   Neo4j types: integers as integers, decimals and doubles as floats, booleans as booleans, dates as
   dates, date-times as date-times, WKT points as Neo4j points (WGS-84 when the CRS is CRS84 or
@@ -73,6 +74,7 @@ class Entity:
 
     uri: str
     classes: set[str] = field(default_factory=set)
+    inferred_classes: set[str] = field(default_factory=set)  # stated by the inferred graph
     values: dict[str, list[Value]] = field(default_factory=dict)  # property IRI -> literals
     relationships: dict[tuple[str, str], Relationship] = field(default_factory=dict)
     datasets: set[str] = field(default_factory=set)
@@ -92,7 +94,8 @@ class Entity:
         if len(self.geometries) == 1 and self.geometries[0] in wkt_of:
             grouped["geometry"] = [typed_value(wkt_of[self.geometries[0]], _WKT)]
         properties = {name: _single_or_list(values) for name, values in sorted(grouped.items())}
-        properties.update(uri=self.uri, datasets=sorted(self.datasets))
+        properties.update(uri=self.uri, datasets=sorted(self.datasets),
+                          inferredLabels=sorted({name_of(cls) for cls in self.inferred_classes}))
         properties[HASH_PROPERTY] = digest(self.labels(), properties, self.relationship_rows())
         return properties
 
@@ -104,13 +107,13 @@ class Entity:
 
 class Projection:
     """Entities gathered statement by statement; ``origin`` is the asserting dataset, or None for
-    the inferred and spatial graphs."""
+    the inferred and spatial graphs (``inferred`` for the former)."""
 
     def __init__(self) -> None:
         self.entities: dict[str, Entity] = {}
         self._wkt: dict[str, str] = {}
 
-    def add(self, subject: str, predicate: str, obj: Value, origin: str | None) -> None:
+    def add(self, subject: str, predicate: str, obj: Value, origin: str | None, *, inferred: bool = False) -> None:
         entity = self.entities.get(subject)
         if entity is None:
             entity = self.entities[subject] = Entity(subject)
@@ -119,6 +122,8 @@ class Projection:
         value, datatype, _ = obj
         if predicate == RDF_TYPE and datatype is None:
             entity.classes.add(value)
+            if inferred:
+                entity.inferred_classes.add(value)
         elif datatype is None:
             relation = entity.relationships.get((predicate, value))
             if relation is None:
@@ -151,6 +156,15 @@ def name_of(iri: str) -> str:
         if iri.startswith(namespace) and prefix != "city":
             return f"{prefix}_{iri[len(namespace):]}"
     return re.split(r"[#/:]", iri.rstrip("/#"))[-1] or iri
+
+
+def iri_of_name(name: str) -> str:
+    """The class or property IRI a label or key stands for (the inverse of ``name_of`` for the city
+    ontology and the known vocabularies)."""
+    prefix, _, local = name.partition("_")
+    if local and prefix in PREFIXES and prefix != "city":
+        return PREFIXES[prefix] + local
+    return str(CITY) + name
 
 
 def relationship_type(predicate: str) -> str:

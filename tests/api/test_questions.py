@@ -4,15 +4,20 @@ answer expected on the ingested sample city next to it (``NN-name.expected.json`
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from strawberry import Schema
 
 from kg_service import pipeline
 from kg_service.api import context_for, schema_for
+from kg_service.api.cypher import CypherCompiler, CypherRunner
+from kg_service.api.execution import Executor
+from kg_service.api.schema import Context
 from kg_service.config import Settings, load_settings
+from kg_service.project import sync
 from kg_service.store import GraphStore, open_store
 
 QUESTIONS = sorted((Path(__file__).parent / "questions").glob("*.graphql"))
@@ -35,11 +40,32 @@ def sample_city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sett
         yield settings, store, schema_for(settings)
 
 
+@pytest.fixture(scope="module", params=["sparql", "cypher"])
+def answering(request: pytest.FixtureRequest, sample_city: tuple[Settings, GraphStore, Schema]
+              ) -> Iterator[Callable[[Settings, GraphStore], Context]]:
+    """How a request is answered: compiled to SPARQL over the store, or to Cypher over the city's
+    projection in a real Neo4j server (synced from the same store)."""
+    if request.param == "sparql":
+        yield context_for
+        return
+    server = request.getfixturevalue("neo4j_test_server")
+    server.empty()
+    settings, store, _ = sample_city
+    settings = settings.model_copy(update={"neo4j_uri": server.uri, "neo4j_password": SecretStr(server.password)})
+    sync(settings, store)
+    runner = CypherRunner.open(settings)
+    try:
+        yield lambda settings, store: Context(store=store, settings=settings,
+                                              executor=Executor(runner, settings, compiler=CypherCompiler()))
+    finally:
+        runner.close()
+
+
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q.stem for q in QUESTIONS])
-def test_the_question_gets_its_expected_answer(question: Path,
-                                              sample_city: tuple[Settings, GraphStore, Schema]) -> None:
+def test_the_question_gets_its_expected_answer(question: Path, sample_city: tuple[Settings, GraphStore, Schema],
+                                              answering: Callable[[Settings, GraphStore], Context]) -> None:
     settings, store, schema = sample_city
-    result = schema.execute_sync(question.read_text(encoding="utf-8"), context_value=context_for(settings, store))
+    result = schema.execute_sync(question.read_text(encoding="utf-8"), context_value=answering(settings, store))
     assert result.errors is None, result.errors
     expected = json.loads(question.with_suffix(".expected.json").read_text(encoding="utf-8"))
     assert json.loads(json.dumps(result.data, default=str)) == expected
