@@ -22,11 +22,16 @@ the slowest), sequential requests per second (runs / total time), the store quer
 (counted by a wrapper around the store), and the ratio naive / CityKG of the medians; then the
 issue's two targets, met or not.
 
+With ``--neo4j`` a third implementation joins them: CityKG's API compiled to Cypher
+(``kg_service.api.cypher``) over the city's projection in a Neo4j 5.26 Community server that the
+script starts (``neo4j-server/server.sh``) and syncs first; its answers are compared like the naive
+one's, and the ratio Neo4j / Oxigraph of the medians is printed.
+
 Ingesting is slow (minutes per 100,000 rows), so ``--data-dir DIR`` keeps each city under
 ``DIR/entities-<N>/`` (sources, data directory, ``city.json``) and a later run reuses it, ingesting
 only when it is not there yet. Without it everything goes to a temporary folder removed at the end.
 Run: python bench/api.py [--entities 10000 100000] [--repeat 100] [--repeat-large 10] [--data-dir DIR]
-     [--quick]
+     [--quick] [--neo4j]
 """
 
 from __future__ import annotations
@@ -277,6 +282,7 @@ class Measured:
     naive: Runs
     same: bool
     rows: int  # entities or groups at the answer's top level
+    neo4j: Runs | None = None  # CityKG's API compiled to Cypher over the Neo4j projection (--neo4j)
 
     @property
     def ratio(self) -> float:
@@ -284,6 +290,46 @@ class Measured:
 
 
 Implementation = Callable[[str, Mapping[str, Any]], tuple[Any, float, int]]
+
+
+class CountingRunner:
+    """The Cypher runner, with a count of the queries that reach Neo4j."""
+
+    def __init__(self, runner: Any) -> None:
+        self._runner = runner
+        self.queries = 0
+
+    def select_terms(self, text: str, **options: Any) -> Any:
+        self.queries += 1
+        return self._runner.select_terms(text, **options)
+
+
+def neo4j_implementation(settings: Any, store: Any, server: Any) -> Implementation:
+    """CityKG's API over the city's projection in Neo4j (synced here, the sync timed)."""
+    from pydantic import SecretStr
+
+    from kg_service.api import schema_for
+    from kg_service.api.cypher import CypherCompiler, CypherRunner
+    from kg_service.api.execution import Executor
+    from kg_service.api.schema import Context
+    from kg_service.project import sync
+
+    settings = settings.model_copy(update={"neo4j_uri": server.uri, "neo4j_password": SecretStr(server.password)})
+    server.empty()
+    report = sync(settings, store)
+    print(f"(projected into Neo4j: {report.written:,} nodes, {report.relationships:,} relationships in "
+          f"{report.seconds:,.1f} s)", file=sys.stderr)
+    counting, schema = CountingRunner(CypherRunner.open(settings)), schema_for(settings)
+
+    def run_neo4j(text: str, variables: Mapping[str, Any]) -> tuple[Any, float, int]:
+        counting.queries = 0
+        started = time.perf_counter()
+        context = Context(store=store, settings=settings,
+                          executor=Executor(counting, settings, compiler=CypherCompiler()))
+        result = schema.execute_sync(text, variable_values=dict(variables), context_value=context)
+        return result, time.perf_counter() - started, counting.queries
+
+    return run_neo4j
 
 
 def implementations(settings: Any, store: Any) -> dict[str, Implementation]:
@@ -357,10 +403,11 @@ def measure(document: Document, variables: Mapping[str, Any], run: dict[str, Imp
         if not top_level_rows(result.data):
             sys.exit(f"query {document.title}: {name}'s answer is empty: {result.data}")
         answers[name] = normalise(result.data)
-    same = answers["citykg"] == answers["naive"]
-    if not same:
-        print(f"ANSWERS DIFFER for query {document.title}: at {first_difference(answers['citykg'], answers['naive'])}"
-              " (CityKG first, naive second)")
+    same = all(answer == answers["citykg"] for answer in answers.values())
+    for name, answer in answers.items():
+        if answer != answers["citykg"]:
+            print(f"ANSWERS DIFFER for query {document.title}: at {first_difference(answers['citykg'], answer)}"
+                  f" (CityKG first, {name} second)")
     runs = {name: Runs() for name in run}
     started = time.perf_counter()
     for round_ in range(repeats):
@@ -372,7 +419,8 @@ def measure(document: Document, variables: Mapping[str, Any], run: dict[str, Imp
             runs[name].queries.append(queries)
         if time.perf_counter() - started > budget and round_ >= 2:
             break
-    return Measured(document, runs["citykg"], runs["naive"], same, top_level_rows(answers["citykg"]))
+    return Measured(document, runs["citykg"], runs["naive"], same, top_level_rows(answers["citykg"]),
+                    runs.get("neo4j"))
 
 
 def bench_city(city: City, args: argparse.Namespace) -> list[Measured]:
@@ -388,6 +436,8 @@ def bench_city(city: City, args: argparse.Namespace) -> list[Measured]:
         variables: dict[str, dict[str, Any]] = {"filter": {"minimum": MINIMUM_CAPITAL},
                                                 "near": {"longitude": longitude, "latitude": latitude}}
         run = implementations(settings, store)
+        if args.neo4j_server is not None:
+            run["neo4j"] = neo4j_implementation(settings, store, args.neo4j_server)
         measured = []
         for document in DOCUMENTS:
             repeats = args.repeat_large if document.large else args.repeat
@@ -411,7 +461,10 @@ def print_city(city: City, measured: list[Measured]) -> None:
     for m in measured:
         rows = f"{m.rows:,} {'row' if m.rows == 1 else 'rows'}"
         title = f"{m.document.title} ({rows})" + ("" if m.same else " ANSWERS DIFFER")
-        for name, runs in (("CityKG", m.citykg), ("naive", m.naive)):
+        implementations = [("CityKG", m.citykg), ("naive", m.naive)]
+        if m.neo4j is not None:
+            implementations.append(("CityKG on Neo4j", m.neo4j))
+        for name, runs in implementations:
             ratio = f"{m.ratio:.2f}" if name == "CityKG" else ""
             print(f"| {title if name == 'CityKG' else ''} | {name} | {len(runs.seconds)} | {runs.percentile(50):,.1f} "
                   f"| {runs.percentile(95):,.1f} | {runs.percentile(99):,.1f} | {runs.per_second:,.2f} "
@@ -419,6 +472,10 @@ def print_city(city: City, measured: list[Measured]) -> None:
     print()
     for m in measured:
         print(f"Ratio naive / CityKG, {m.document.title}: {m.ratio:.2f} (above 1: CityKG is faster).")
+    for m in measured:
+        if m.neo4j is not None:
+            print(f"Ratio CityKG on Neo4j / CityKG on Oxigraph (p50), {m.document.title}: "
+                  f"{m.neo4j.percentile(50) / m.citykg.percentile(50):.2f} (above 1: Oxigraph is faster).")
     by_key = {m.document.key: m for m in measured}
     page, nested = by_key["page"], by_key["nested"]
     p95 = page.citykg.percentile(95)
@@ -483,7 +540,28 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="keep the cities here (DIR/entities-N) and reuse them; default: a temporary folder")
     parser.add_argument("--quick", action="store_true", help="a smoke run: a city of 1,000 rows, 1 run each")
+    parser.add_argument("--neo4j", action="store_true",
+                        help="also serve each document from the city's projection in a Neo4j server (Cypher), "
+                             "started here by neo4j-server/server.sh")
     args = parser.parse_args(arguments)
+    args.neo4j_server = None
+    if args.neo4j:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.integration.neo4j_server import ServerProcess
+
+        os.environ.setdefault("CITYKG_NEO4J_HEAP", "2g")
+        os.environ.setdefault("CITYKG_NEO4J_PAGECACHE", "1g")
+        process = ServerProcess()
+        args.neo4j_server = process.start()
+        try:
+            _run(args)
+        finally:
+            process.stop(keep=False)
+        return
+    _run(args)
+
+
+def _run(args: argparse.Namespace) -> None:
     if args.quick:
         args.entities, args.repeat, args.repeat_large = [1000], 1, 1
     if args.data_dir is not None:

@@ -110,17 +110,20 @@ def read_projection(settings: Settings, store: GraphStore) -> Projection:
     chosen = [graph for graph in store.named_graphs()
               if graph.startswith(graphs.source_prefix) or graph in (graphs.inferred, graphs.spatial)]
     projection = Projection()
+    sources, inferred = graphs.source_prefix, graphs.inferred
+    origins: dict[str, tuple[str | None, bool]] = {}  # graph -> (asserting dataset, is the inferred graph)
     with tempfile.TemporaryFile() as buffer:
         store.export(buffer, RdfFormat.N_QUADS, graphs=chosen)
         buffer.seek(0)
         for quad in ox.parse(buffer, format=ox.RdfFormat.N_QUADS):
             graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
-            origin = graph[len(graphs.source_prefix):] if graph.startswith(graphs.source_prefix) else None
+            if graph not in origins:
+                origins[graph] = (graph[len(sources):] if graph.startswith(sources) else None, graph == inferred)
+            origin, is_inferred = origins[graph]
             obj = quad.object
             value = ((obj.value, obj.datatype.value, obj.language) if isinstance(obj, ox.Literal)
                      else (_resource(obj), None, None))
-            projection.add(_resource(quad.subject), quad.predicate.value, value, origin,
-                           inferred=graph == graphs.inferred)
+            projection.add(_resource(quad.subject), quad.predicate.value, value, origin, inferred=is_inferred)
     return projection
 
 
@@ -155,15 +158,15 @@ class Neo4jProjection:
 
     def hashes(self) -> dict[str, str | None]:
         """Each projected node's IRI and ``citykgHash`` (None for a bare node)."""
-        records = self._read(f"MATCH (n:{RESOURCE_LABEL}) RETURN n.uri AS uri, n.{HASH_PROPERTY} AS hash "
-                             f"ORDER BY uri")
-        return {record["uri"]: record["hash"] for record in records}
+        # One record holding every pair: a record per node costs a Bolt message each to decode.
+        records = self._read(f"MATCH (n:{RESOURCE_LABEL}) RETURN collect([n.uri, n.{HASH_PROPERTY}]) AS pairs")
+        return {uri: digest for uri, digest in records[0]["pairs"]} if records else {}
 
     def datasets_of(self) -> dict[str, list[str]]:
         """Each projected node's asserting datasets as of the last sync."""
         records = self._read(f"MATCH (n:{RESOURCE_LABEL}) WHERE n.datasets IS NOT NULL "
-                             "RETURN n.uri AS uri, n.datasets AS datasets")
-        return {record["uri"]: list(record["datasets"]) for record in records}
+                             "RETURN collect([n.uri, n.datasets]) AS pairs")
+        return {uri: list(datasets) for uri, datasets in records[0]["pairs"]} if records else {}
 
     def write(self, rows: list[dict[str, Any]]) -> int:
         """Write entities (nodes and their outgoing relationships) in one transaction; returns how

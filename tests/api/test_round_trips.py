@@ -3,15 +3,20 @@ on a generated city makes as many as a 10-row one."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
+from pydantic import SecretStr
 from strawberry import Schema
 
 from kg_service import pipeline
 from kg_service.api import context_for, schema_for
+from kg_service.api.cypher import CypherCompiler, CypherRunner
+from kg_service.api.execution import Executor
+from kg_service.api.schema import Context
 from kg_service.config import Settings, load_settings, project_path
 from kg_service.generate import generate_city
+from kg_service.project import sync
 from kg_service.store import GraphStore, open_store
 
 NESTED = """query($first: Int!) { enterprises(first: $first) { totalCount nodes {
@@ -31,9 +36,30 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, G
         yield settings, store, schema_for(settings)
 
 
-def _trips(city: tuple[Settings, GraphStore, Schema], first: int) -> tuple[int, int]:
+@pytest.fixture(scope="module", params=["sparql", "cypher"])
+def answering(request: pytest.FixtureRequest, city: tuple[Settings, GraphStore, Schema]
+              ) -> Iterator[Callable[[Settings, GraphStore], Context]]:
+    """Requests compiled to SPARQL over the store, or to Cypher over the city's Neo4j projection."""
+    if request.param == "sparql":
+        yield context_for
+        return
+    server = request.getfixturevalue("neo4j_test_server")
+    server.empty()
+    settings, store, _ = city
+    settings = settings.model_copy(update={"neo4j_uri": server.uri, "neo4j_password": SecretStr(server.password)})
+    sync(settings, store)
+    runner = CypherRunner.open(settings)
+    try:
+        yield lambda settings, store: Context(store=store, settings=settings,
+                                              executor=Executor(runner, settings, compiler=CypherCompiler()))
+    finally:
+        runner.close()
+
+
+def _trips(city: tuple[Settings, GraphStore, Schema], first: int,
+           answering: Callable[[Settings, GraphStore], Context]) -> tuple[int, int]:
     settings, store, schema = city
-    context = context_for(settings, store)
+    context = answering(settings, store)
     result = schema.execute_sync(NESTED, variable_values={"first": first}, context_value=context)
     assert result.errors is None, result.errors
     assert result.data is not None
@@ -41,10 +67,10 @@ def _trips(city: tuple[Settings, GraphStore, Schema], first: int) -> tuple[int, 
 
 
 def test_a_thousand_row_nested_query_makes_as_many_round_trips_as_ten_rows(
-        city: tuple[Settings, GraphStore, Schema]) -> None:
-    rows, trips = _trips(city, 1000)
+        city: tuple[Settings, GraphStore, Schema], answering: Callable[[Settings, GraphStore], Context]) -> None:
+    rows, trips = _trips(city, 1000, answering)
     assert rows == 1000
-    small_rows, small_trips = _trips(city, 10)
+    small_rows, small_trips = _trips(city, 10, answering)
     assert small_rows == 10
     # the page, the total, and one per level of nesting (enterprises, their areas and parcels, the
     # parcels' enterprises)
