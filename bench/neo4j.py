@@ -20,7 +20,12 @@ and whether the issue's target (at least 50,000 items/s) is met.
 
 The server is started by ``neo4j-server/server.sh`` in a temporary folder (jars fetched once from
 Maven Central) unless ``--uri`` and ``--password`` name a server to use; its database is emptied.
+
+GraphQL latency on Neo4j beside Oxigraph: ``--api-entities N...`` then runs ``bench/api.py --neo4j``
+on cities of about N entities (its five documents, CityKG on Oxigraph, the naive schema and CityKG
+compiled to Cypher over the projection, side by side; ``--api-data-dir`` keeps the ingested cities).
 Run: python bench/neo4j.py [--triples 100000 1000000] [--naive-entities 2000] [--uri URI --password PW]
+     [--api-entities 10000 100000 [--api-data-dir DIR]]
 """
 
 from __future__ import annotations
@@ -212,12 +217,15 @@ def bench_size(triples: int, args: argparse.Namespace, uri: str, password: str) 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
-    parser.add_argument("--triples", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--triples", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--repeat", type=int, default=3, help="runs of each batched variant (medians shown)")
     parser.add_argument("--naive-entities", type=int, default=2_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--uri", default=None)
     parser.add_argument("--password", default=None)
+    parser.add_argument("--api-entities", type=int, nargs="*", default=[],
+                        help="also run bench/api.py --neo4j on cities of about these many entities")
+    parser.add_argument("--api-data-dir", default=None, help="bench/api.py's --data-dir")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--no-rust", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--naive", action="store_true", help=argparse.SUPPRESS)
@@ -230,6 +238,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.uri:
         for size in args.triples:
             bench_size(size, args, args.uri, args.password or "")
+    else:
+        bench_sizes_on_own_server(args)
+    if args.api_entities:
+        command = [sys.executable, str(ROOT / "bench" / "api.py"), "--neo4j", "--entities",
+                   *map(str, args.api_entities)] + (["--data-dir", args.api_data_dir] if args.api_data_dir else [])
+        sys.stdout.flush()
+        subprocess.run(command, check=True, cwd=ROOT)
+
+
+def bench_sizes_on_own_server(args: argparse.Namespace) -> None:
+    if not args.triples:
         return
     from tests.integration.neo4j_server import ServerProcess
 
