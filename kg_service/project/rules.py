@@ -8,7 +8,8 @@
   (``geo_Feature``, ``sosa_Observation``); a class of an unknown vocabulary by its local name. The
   labels of the classes only the reasoner gave are listed again in ``inferredLabels``.
 * **Datatype properties** become node properties named like labels (``name``, ``geo_asWKT``) with
-  Neo4j types: integers as integers, decimals and doubles as floats, booleans as booleans, dates as
+  Neo4j types: integers as integers, decimals and doubles as floats (Neo4j has no decimal type: a
+  decimal with more digits than a double holds, 17, is rounded), booleans as booleans, dates as
   dates, date-times as date-times, WKT points as Neo4j points (WGS-84 when the CRS is CRS84 or
   absent, as the city's data is longitude/latitude), other geometries as WKT text, anything else
   (or a value not valid for its type) as text. A language-tagged value goes to ``name_zh``,
