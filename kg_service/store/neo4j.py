@@ -416,13 +416,13 @@ class _QuadView(Store):
                                              _key(obj)):
             triple = (_rdflib_resource(record["s"]), URIRef(record["p"]),
                       _rdflib_object(record["ok"], record["ov"], record["od"], record["ol"]))
-            graph = Graph(identifier=_graph_identifier(self._graph_of_layer[record["g"]]))
+            graph = Graph(store=self, identifier=_graph_identifier(self._graph_of_layer[record["g"]]))
             yield triple, iter([graph])
 
     def contexts(self, triple: Any = None) -> Generator[Graph, None, None]:
         for iri in sorted(self._graphs):
             if iri != DEFAULT_GRAPH:
-                yield Graph(identifier=URIRef(iri))
+                yield Graph(store=self, identifier=URIRef(iri))  # over this store: GRAPH ?g reads through it
 
     def __len__(self, context: Graph | None = None) -> int:
         return sum(1 for _ in self.triples((None, None, None), context))

@@ -320,6 +320,16 @@ def test_a_graph_being_staged_is_invisible_to_queries(store: GraphStore, backend
     assert store.query("ASK { ?s ?p 'half-loaded' }") is False
     assert store.query("ASK { GRAPH ?g { ?s ?p 'half-loaded' } }") is False
     assert store.query("ASK { ?s ?p 'kept' }") is True
+    assert store.query("ASK { GRAPH ?g { ?s ?p 'kept' } }") is True
+
+
+def test_graph_patterns_with_a_variable_read_every_graph(store: GraphStore) -> None:
+    store.load(_triples(2, "a"), RdfFormat.N_TRIPLES, graph=G1)
+    store.load(_triples(3, "b"), RdfFormat.N_TRIPLES, graph=G2)
+    rows = select(store, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g").rows
+    assert [(str(g), int(n)) for g, n in rows] == [(G1, 4), (G2, 6)]  # type: ignore[call-overload]
+    values = select(store, f"SELECT ?v WHERE {{ GRAPH <{G2}> {{ ?s <{EX}version> ?v }} }}").rows
+    assert {str(v) for (v,) in values} == {"b"}
 
 
 def test_commit_replaces_adds_and_retracts_together(store: GraphStore) -> None:
