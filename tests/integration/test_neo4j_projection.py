@@ -184,3 +184,18 @@ def test_wrong_credentials_and_a_server_that_is_down_give_one_clear_line(tmp_pat
     down = run_citykg("neo4j", "status", env=_env(CITYKG_DATA_DIR=str(tmp_path),
                                                   CITYKG_NEO4J_URI="bolt://127.0.0.1:9", CITYKG_NEO4J_PASSWORD="x"))
     _assert_one_line_error(down, "cannot reach Neo4j", "bolt://127.0.0.1:9")
+
+
+def test_the_sample_city_ingested_into_the_neo4j_store_is_the_same_city(
+        sample_city: tuple[Settings, GraphStore], server: Neo4jServer, tmp_path: Path) -> None:
+    """The whole pipeline with Neo4j as the store: every graph the same size as with Oxigraph, and
+    the ingest projects the city as it ends."""
+    settings, oxigraph = sample_city
+    on_neo4j = load_settings(store="neo4j", data_dir=tmp_path / "data", neo4j_uri=server.uri,
+                             neo4j_password=server.password)
+    with open_store(on_neo4j) as store:
+        report = pipeline.ingest(on_neo4j, store)
+        graphs = [g for g in oxigraph.named_graphs() if g != settings.graphs.provenance]
+        assert {g: store.count(g) for g in graphs} == {g: oxigraph.count(g) for g in graphs}
+        assert report.projection is not None and report.projection.written == _rdf_counts(on_neo4j, store)[0]
+        assert status(on_neo4j, store).in_sync
