@@ -18,7 +18,8 @@ import datetime
 import itertools
 import json
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -219,9 +220,11 @@ class CypherRunner:
     def close(self) -> None:
         self._driver.close()
 
-    def select_terms(self, text: str, *, bindings: dict[str, Identifier] | None = None) -> TermRows:
+    def select_terms(self, text: str, *, bindings: dict[str, Identifier] | None = None,
+                     timeout: float | None = None) -> TermRows:
         parameters = {name: _parameter(value) for name, value in (bindings or {}).items()}
-        records, _, keys = self._driver.execute_query(text, parameters, database_=self._database,
+        query = neo4j.Query(text, timeout=timeout)  # the server stops the transaction after ``timeout`` s
+        records, _, keys = self._driver.execute_query(query, parameters, database_=self._database,
                                                       routing_=neo4j.RoutingControl.READ)
         rows: list[tuple[Term | None, ...]] = []
         for record in records:
@@ -245,6 +248,19 @@ class CypherRunner:
                 return [Term(str(value["value"]), _LANG_STRING, value["language"])]
             return [_literal(value.get("value"))]
         return [_literal(value)]
+
+
+class DeadlineRunner:
+    """A runner for one served request: each query first checks the request's deadline (as the
+    served store does) and may run only for the time left, which the server enforces."""
+
+    def __init__(self, runner: CypherRunner, deadline: float, check: Callable[[], None]) -> None:
+        self._runner, self._deadline, self._check = runner, deadline, check
+
+    def select_terms(self, text: str, *, bindings: dict[str, Identifier] | None = None) -> TermRows:
+        self._check()
+        left = max(self._deadline - time.monotonic(), 0.001)
+        return self._runner.select_terms(text, bindings=bindings, timeout=left)
 
 
 def _literal(value: Any) -> Term | None:

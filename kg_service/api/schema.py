@@ -608,14 +608,18 @@ def context_for(settings: Settings, store: GraphStore) -> Context:
     projection, which each mutation then brings up to date for its dataset."""
     if settings.store != "neo4j":
         return Context(store=store, settings=settings, executor=Executor(store, settings))
-    from kg_service.api.cypher import CypherCompiler, runner_for
+    from kg_service.api.cypher import CypherCompiler, DeadlineRunner, runner_for
     from kg_service.project import sync
 
     def project(dataset: str) -> None:
         sync(settings, store, [dataset])
 
+    runner: Any = runner_for(settings)
+    deadline, check = getattr(store, "deadline", None), getattr(store, "check", None)
+    if deadline is not None and check is not None:  # a served request's store: its time limit holds in Neo4j too
+        runner = DeadlineRunner(runner, deadline, check)
     return Context(store=store, settings=settings,
-                   executor=Executor(runner_for(settings), settings, compiler=CypherCompiler()), after_write=project)
+                   executor=Executor(runner, settings, compiler=CypherCompiler()), after_write=project)
 
 
 def build_schema(model: ApiModel, base_iri: str, gate: Gate | None = None) -> strawberry.Schema:
