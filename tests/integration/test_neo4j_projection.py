@@ -4,6 +4,7 @@ deletions, a server stopped mid-sync, and the errors a user sees when the server
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from neo4j.spatial import WGS84Point
 from pydantic import SecretStr
 
 from kg_service import pipeline
+from kg_service.api import context_for, schema_for
+from kg_service.api.security import GuardedStore
 from kg_service.config import Settings, load_settings
 from kg_service.errors import StoreError
 from kg_service.namespaces import CITY
@@ -199,3 +202,20 @@ def test_the_sample_city_ingested_into_the_neo4j_store_is_the_same_city(
         assert {g: store.count(g) for g in graphs} == {g: oxigraph.count(g) for g in graphs}
         assert report.projection is not None and report.projection.written == _rdf_counts(on_neo4j, store)[0]
         assert status(on_neo4j, store).in_sync
+
+
+def test_graphql_on_neo4j_answers_from_the_projection_within_the_request_timeout(
+        sample_city: tuple[Settings, GraphStore], server: Neo4jServer) -> None:
+    settings, store = sample_city
+    settings = _settings_for(settings, server, store="neo4j")
+    project_sync(settings, store)
+    schema = schema_for(settings)
+    question = '{ hospitals(first: 5) { totalCount nodes { id beds assertedBy } } }'
+    in_time = schema.execute_sync(question, context_value=context_for(settings, GuardedStore(
+        store, time.monotonic() + 30, 30)))
+    assert in_time.errors is None, in_time.errors
+    assert in_time.data is not None and in_time.data["hospitals"]["totalCount"] == 2
+    assert {node["id"]: node["beds"] for node in in_time.data["hospitals"]["nodes"]}[HOSPITAL] == 1200
+    late = schema.execute_sync(question, context_value=context_for(settings, GuardedStore(
+        store, time.monotonic() - 1, 0.5)))
+    assert late.errors and late.errors[0].extensions == {"code": "TIMEOUT", "limit": "request_timeout", "value": 0.5}
