@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLError
+from pydantic import SecretStr
 from strawberry import Schema
 
 from kg_service import pipeline
 from kg_service.api import context_for, schema_for
 from kg_service.config import Settings, load_settings
+from kg_service.project import sync
 from kg_service.store import GraphStore, open_store
 
 SCHOOL = "https://w3id.org/citykg/id/school/api-test-1"
@@ -21,11 +23,20 @@ CREATE = """mutation($id: ID, $capacity: BigInt, $in: [ID!]) { createSchool(data
   id name(lang: "zh") capacity assertedBy } }"""
 
 
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settings, GraphStore, Schema]]:
+@pytest.fixture(scope="module", params=["sparql", "cypher"])
+def city(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[Settings, GraphStore, Schema]]:
+    """Reads compiled to SPARQL over the store, or (settings ``store = "neo4j"``) to Cypher over the
+    city's projection in a real Neo4j server, which each mutation brings up to date."""
     settings = load_settings(data_dir=tmp_path_factory.mktemp("data"), in_memory=True)
     with open_store(settings) as store:
         pipeline.ingest(settings, store, ["civil-affairs", "education"])
+        if request.param == "cypher":
+            server = request.getfixturevalue("neo4j_test_server")
+            server.empty()
+            settings = settings.model_copy(update={"store": "neo4j", "neo4j_uri": server.uri,
+                                                   "neo4j_password": SecretStr(server.password)})
+            sync(settings, store)
         yield settings, store, schema_for(settings)
 
 
