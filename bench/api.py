@@ -309,15 +309,13 @@ class CountingRunner:
 
 def neo4j_implementation(settings: Any, store: Any, server: Any) -> Implementation:
     """CityKG's API over the city's projection in Neo4j (synced here, the sync timed)."""
-    from pydantic import SecretStr
-
     from kg_service.api import schema_for
     from kg_service.api.cypher import CypherCompiler, CypherRunner
     from kg_service.api.execution import Executor
     from kg_service.api.schema import Context
     from kg_service.project import sync
 
-    settings = settings.model_copy(update={"neo4j_uri": server.uri, "neo4j_password": SecretStr(server.password)})
+    settings = server.settings_for(settings)
     server.empty()
     report = sync(settings, store)
     print(f"(projected into Neo4j: {report.written:,} nodes, {report.relationships:,} relationships in "

@@ -205,11 +205,16 @@ def _bound(bindings: dict[str, Identifier]) -> str:
     return " ".join(f"?{name}" for name in sorted(bindings))
 
 
+def bind_values(condition: Condition, name: str, bindings: dict[str, Identifier]) -> list[str]:
+    """Bind each of a condition's values as ``<name>_<position>``; returns those parameter names.
+    Every compiler target binds them so: values never enter a query's text."""
+    names = [f"{name}_{position}" for position in range(len(condition.values))]
+    bindings.update(zip(names, condition.values, strict=True))
+    return names
+
+
 def _condition(condition: Condition, name: str, bindings: dict[str, Identifier]) -> str:
-    arguments = []
-    for position, given in enumerate(condition.values):
-        bindings[f"{name}_{position}"] = given
-        arguments.append(f"?{name}_{position}")
+    arguments = [f"?{parameter}" for parameter in bind_values(condition, name, bindings)]
     value = f"?{name}"
     if condition.operator is Operator.EQ and not condition.text and len(arguments) == 1 \
             and isinstance(condition.values[0], URIRef):

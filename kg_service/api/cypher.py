@@ -40,6 +40,7 @@ from kg_service.api.compiler import (
     Operator,
     PageQuery,
     Step,
+    bind_values,
 )
 from kg_service.config import Settings
 from kg_service.namespaces import CITY, GEO, PREFIXES
@@ -154,10 +155,7 @@ def _literals(node: str, predicate: str) -> str:
 
 
 def _condition(condition: Condition, name: str, bindings: dict[str, Identifier]) -> str:
-    arguments = []
-    for position, given in enumerate(condition.values):
-        bindings[f"{name}_{position}"] = given
-        arguments.append(f"${name}_{position}")
+    arguments = [f"${parameter}" for parameter in bind_values(condition, name, bindings)]
     first = arguments[0] if arguments else "null"
     if condition.operator is Operator.EQ and not condition.text and len(arguments) == 1 \
             and isinstance(condition.values[0], URIRef):
@@ -279,8 +277,7 @@ def _literal(value: Any) -> Term | None:
     if isinstance(value, int):
         return Term(str(value), f"{_XSD}integer")
     if isinstance(value, float):
-        text = format(Decimal(repr(value)).normalize(), "f")
-        return Term(text, f"{_XSD}decimal")
+        return Term(_number(value), f"{_XSD}decimal")
     if isinstance(value, neo4j.time.DateTime):
         return Term(value.to_native().isoformat(), f"{_XSD}dateTime")
     if isinstance(value, neo4j.time.Date):
@@ -292,6 +289,7 @@ def _literal(value: Any) -> Term | None:
 
 
 def _number(value: float) -> str:
+    """A double's shortest exact text without exponent or trailing zeros (1200.0 -> "1200")."""
     return format(Decimal(repr(value)).normalize(), "f")
 
 

@@ -14,20 +14,20 @@ from __future__ import annotations
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any
 
 import neo4j
 import pyoxigraph as ox
-from neo4j.exceptions import ClientError, ServiceUnavailable, SessionExpired, TransientError
+from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from kg_service.config import Settings
 from kg_service.errors import StoreError
 from kg_service.project.rules import HAS_GEOMETRY, HASH_PROPERTY, RESOURCE_LABEL, Projection
 from kg_service.store.base import GraphStore, RdfFormat
-from kg_service.store.neo4j import connect, one_line
+from kg_service.store.neo4j import connect, neo4j_errors
 
 BATCH = 2_000  # entities per write transaction
 READ_CHUNK = 1_000  # entities named in one query when a sync reads only some datasets' entities
@@ -262,16 +262,9 @@ class Neo4jProjection:
                 time.sleep(pause)
                 pause = min(pause * 2, 8.0)
 
-    @contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except (ServiceUnavailable, SessionExpired, TransientError) as error:
-            raise StoreError(f"lost the connection to Neo4j while {doing}: {one_line(error)}", where=self.location,
-                             hint="check that the server is running, then run 'citykg neo4j sync' again: "
-                                  "it finishes what was left") from error
-        except ClientError as error:
-            raise StoreError(f"Neo4j refused {doing}: {error.message}", where=self.location) from error
+    def _errors(self, doing: str) -> AbstractContextManager[None]:
+        return neo4j_errors(doing, self.location, "check that the server is running, then run 'citykg neo4j sync' "
+                                                  "again: it finishes what was left")
 
 
 def sync(settings: Settings, store: GraphStore, datasets: Sequence[str] | None = None,

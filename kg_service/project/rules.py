@@ -209,11 +209,7 @@ def _single_or_list(values: list[Any]) -> Any:
         return values[0]
     if len({type(value) for value in values}) > 1:
         values = [str(value) for value in values]
-    return sorted(values, key=_sortable)
-
-
-def _sortable(value: Any) -> str:
-    return str(value)
+    return sorted(values, key=str)
 
 
 def digest(labels: list[str], properties: dict[str, Any], relationships: list[dict[str, Any]]) -> str:

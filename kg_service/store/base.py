@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 from rdflib.term import Identifier, Node
 
-from kg_service.errors import QuerySyntaxError
+from kg_service.errors import QuerySyntaxError, StoreError
 
 
 class RdfFormat(Enum):
@@ -173,6 +173,35 @@ class GraphStore(Protocol):
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
         ...
+
+
+class StoreBasics:
+    """What every backend does the same way: a replacement is a commit of one graph, a commit takes
+    triples, and the store is a context manager that closes itself."""
+
+    def commit(self, writes: GraphWrites, format: RdfFormat = RdfFormat.N_TRIPLES, *,
+               base_iri: str | None = None) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def replace_graph(self, graph: str, data: RdfInput, format: RdfFormat, *,
+                      base_iri: str | None = None) -> None:
+        self.commit(GraphWrites(replace={graph: data}), format, base_iri=base_iri)
+
+    @staticmethod
+    def check_commit_format(writes: GraphWrites, format: RdfFormat) -> None:
+        if format.has_graphs:
+            raise StoreError(f"a commit takes triples (N-Triples or Turtle), not {format.name}",
+                             where=", ".join([*writes.replace, *writes.add]))
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
 
 
 def select(store: GraphStore, sparql: str, **bindings: Identifier) -> SelectResult:

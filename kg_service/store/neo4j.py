@@ -26,14 +26,13 @@ import hashlib
 import time
 import uuid
 from collections.abc import Generator, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from itertools import islice
-from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO
 
 import neo4j
 import pyoxigraph as ox
-from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, Neo4jError, ServiceUnavailable, SessionExpired, TransientError
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.store import Store
@@ -47,6 +46,7 @@ from kg_service.store.base import (
     RdfFormat,
     RdfInput,
     SelectResult,
+    StoreBasics,
     Term,
     TermRows,
     as_binary_file,
@@ -107,12 +107,25 @@ def connect(settings: Settings) -> neo4j.Driver:
     return driver
 
 
+@contextmanager
+def neo4j_errors(doing: str, location: str, hint: str) -> Iterator[None]:
+    """The driver's failures as one-line StoreErrors: the server gone (transient: a caller may retry,
+    the driver's exception stays the cause) or a refused statement."""
+    try:
+        yield
+    except (ServiceUnavailable, SessionExpired, TransientError) as error:
+        raise StoreError(f"lost the connection to Neo4j while {doing}: {one_line(error)}", where=location,
+                         hint=hint) from error
+    except ClientError as error:
+        raise StoreError(f"Neo4j refused a statement while {doing}: {error.message}", where=location) from error
+
+
 def one_line(error: BaseException) -> str:
     """The driver's message on one line (some span several), for the one-line errors users see."""
     return " ".join(str(error).split())
 
 
-class Neo4jStore:
+class Neo4jStore(StoreBasics):
     """A :class:`~kg_service.store.base.GraphStore` whose quads live in a Neo4j database."""
 
     backend_name = "neo4j"
@@ -228,15 +241,9 @@ class Neo4jStore:
             return
         self.commit(GraphWrites(add={graph or DEFAULT_GRAPH: data}), format, base_iri=base_iri)
 
-    def replace_graph(self, graph: str, data: RdfInput, format: RdfFormat, *,
-                      base_iri: str | None = None) -> None:
-        self.commit(GraphWrites(replace={graph: data}), format, base_iri=base_iri)
-
     def commit(self, writes: GraphWrites, format: RdfFormat = RdfFormat.N_TRIPLES, *,
                base_iri: str | None = None) -> None:
-        if format.has_graphs:
-            raise StoreError(f"a commit takes triples (N-Triples or Turtle), not {format.name}",
-                             where=", ".join([*writes.replace, *writes.add]))
+        self.check_commit_format(writes, format)
         written: dict[str, str] = {}
         try:
             replaces = {graph: self._write_layer(data, format, base_iri, graph, written)
@@ -255,12 +262,6 @@ class Neo4jStore:
     def close(self) -> None:
         self._driver.close()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.close()
 
     # -- internals -------------------------------------------------------------------------
 
@@ -380,15 +381,8 @@ class Neo4jStore:
         with self._errors("write"):
             self._driver.execute_query(cypher, parameters, database_=self._database)
 
-    @contextmanager
-    def _errors(self, doing: str) -> Iterator[None]:
-        try:
-            yield
-        except ServiceUnavailable as error:
-            raise StoreError(f"lost the connection to Neo4j while {doing}: {one_line(error)}", where=self.location,
-                             hint="check that the server is running; the write was not applied") from error
-        except ClientError as error:
-            raise StoreError(f"Neo4j refused the {doing}: {error.message}", where=self.location) from error
+    def _errors(self, doing: str) -> AbstractContextManager[None]:
+        return neo4j_errors(doing, self.location, "check that the server is running; the write was not applied")
 
 
 class _QuadView(Store):
@@ -401,7 +395,9 @@ class _QuadView(Store):
         super().__init__()
         self._backend = backend
         self._graphs = graphs
-        self._graph_of_layer = {layer: iri for iri, layers in graphs.items() for layer in layers}
+        # each statement read names its graph: one Graph object per graph, made once
+        self._graph_of_layer = {layer: Graph(store=self, identifier=_graph_identifier(iri))
+                                for iri, layers in graphs.items() for layer in layers}
 
     def triples(self, pattern: tuple[Any, Any, Any], context: Graph | None = None
                 ) -> Iterator[tuple[tuple[Node, Node, Node], Iterator[Graph]]]:
@@ -416,8 +412,7 @@ class _QuadView(Store):
                                              _key(obj)):
             triple = (_rdflib_resource(record["s"]), URIRef(record["p"]),
                       _rdflib_object(record["ok"], record["ov"], record["od"], record["ol"]))
-            graph = Graph(store=self, identifier=_graph_identifier(self._graph_of_layer[record["g"]]))
-            yield triple, iter([graph])
+            yield triple, iter([self._graph_of_layer[record["g"]]])
 
     def contexts(self, triple: Any = None) -> Generator[Graph, None, None]:
         for iri in sorted(self._graphs):

@@ -15,8 +15,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from types import TracebackType
-from typing import Any, BinaryIO, Self
+from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -30,6 +29,7 @@ from kg_service.store.base import (
     RdfFormat,
     RdfInput,
     SelectResult,
+    StoreBasics,
     Term,
     TermRows,
     as_binary_file,
@@ -46,7 +46,7 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 _OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
-class OxigraphStore:
+class OxigraphStore(StoreBasics):
     """A :class:`~kg_service.store.base.GraphStore` over a pyoxigraph ``Store``."""
 
     backend_name = "oxigraph"
@@ -185,15 +185,9 @@ class OxigraphStore:
         finally:
             self._remove_staging(staging)
 
-    def replace_graph(self, graph: str, data: RdfInput, format: RdfFormat, *,
-                      base_iri: str | None = None) -> None:
-        self.commit(GraphWrites(replace={graph: data}), format, base_iri=base_iri)
-
     def commit(self, writes: GraphWrites, format: RdfFormat = RdfFormat.N_TRIPLES, *,
                base_iri: str | None = None) -> None:
-        if format.has_graphs:
-            raise StoreError(f"a commit takes triples (N-Triples or Turtle), not {format.name}",
-                             where=", ".join([*writes.replace, *writes.add]))
+        self.check_commit_format(writes, format)
         staged: list[ox.NamedNode] = []
         try:
             # Only the one update below, a single transaction, makes anything visible. N-Triples
@@ -230,12 +224,6 @@ class OxigraphStore:
             self._store.flush()
             del self._store
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.close()
 
     # -- internals -------------------------------------------------------------------------
 

@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 from graphql import GraphQLError
-from pydantic import SecretStr
 from strawberry import Schema
 
 from kg_service import pipeline
@@ -34,8 +33,7 @@ def city(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         if request.param == "cypher":
             server = request.getfixturevalue("neo4j_test_server")
             server.empty()
-            settings = settings.model_copy(update={"store": "neo4j", "neo4j_uri": server.uri,
-                                                   "neo4j_password": SecretStr(server.password)})
+            settings = server.settings_for(settings, store="neo4j")
             sync(settings, store)
         yield settings, store, schema_for(settings)
 

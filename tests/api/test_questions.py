@@ -8,17 +8,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from strawberry import Schema
 
 from kg_service import pipeline
 from kg_service.api import context_for, schema_for
-from kg_service.api.cypher import CypherCompiler, CypherRunner
-from kg_service.api.execution import Executor
 from kg_service.api.schema import Context
 from kg_service.config import Settings, load_settings
-from kg_service.project import sync
 from kg_service.store import GraphStore, open_store
+from tests.api.cypher_target import cypher_contexts
 
 QUESTIONS = sorted((Path(__file__).parent / "questions").glob("*.graphql"))
 
@@ -48,17 +45,9 @@ def answering(request: pytest.FixtureRequest, sample_city: tuple[Settings, Graph
     if request.param == "sparql":
         yield context_for
         return
-    server = request.getfixturevalue("neo4j_test_server")
-    server.empty()
     settings, store, _ = sample_city
-    settings = settings.model_copy(update={"neo4j_uri": server.uri, "neo4j_password": SecretStr(server.password)})
-    sync(settings, store)
-    runner = CypherRunner.open(settings)
-    try:
-        yield lambda settings, store: Context(store=store, settings=settings,
-                                              executor=Executor(runner, settings, compiler=CypherCompiler()))
-    finally:
-        runner.close()
+    with cypher_contexts(request.getfixturevalue("neo4j_test_server"), settings, store) as answer:
+        yield answer
 
 
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q.stem for q in QUESTIONS])

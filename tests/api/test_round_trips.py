@@ -6,18 +6,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 import pytest
-from pydantic import SecretStr
 from strawberry import Schema
 
 from kg_service import pipeline
 from kg_service.api import context_for, schema_for
-from kg_service.api.cypher import CypherCompiler, CypherRunner
-from kg_service.api.execution import Executor
 from kg_service.api.schema import Context
 from kg_service.config import Settings, load_settings, project_path
 from kg_service.generate import generate_city
-from kg_service.project import sync
 from kg_service.store import GraphStore, open_store
+from tests.api.cypher_target import cypher_contexts
 
 NESTED = """query($first: Int!) { enterprises(first: $first) { totalCount nodes {
   name(lang: "zh") creditCode registeredCapital
@@ -43,17 +40,9 @@ def answering(request: pytest.FixtureRequest, city: tuple[Settings, GraphStore, 
     if request.param == "sparql":
         yield context_for
         return
-    server = request.getfixturevalue("neo4j_test_server")
-    server.empty()
     settings, store, _ = city
-    settings = settings.model_copy(update={"neo4j_uri": server.uri, "neo4j_password": SecretStr(server.password)})
-    sync(settings, store)
-    runner = CypherRunner.open(settings)
-    try:
-        yield lambda settings, store: Context(store=store, settings=settings,
-                                              executor=Executor(runner, settings, compiler=CypherCompiler()))
-    finally:
-        runner.close()
+    with cypher_contexts(request.getfixturevalue("neo4j_test_server"), settings, store) as answer:
+        yield answer
 
 
 def _trips(city: tuple[Settings, GraphStore, Schema], first: int,

@@ -17,8 +17,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import neo4j
+from pydantic import SecretStr
+
+from kg_service.config import Settings
 
 SERVER_SCRIPT = Path(__file__).resolve().parents[2] / "neo4j-server" / "server.sh"
 START_TIMEOUT_SECONDS = 600  # the first start fetches about 120 MB of jars
@@ -38,6 +42,11 @@ class Neo4jServer:
         """The settings that point CityKG at this server."""
         return {"CITYKG_NEO4J_URI": self.uri, "CITYKG_NEO4J_USER": self.user,
                 "CITYKG_NEO4J_PASSWORD": self.password}
+
+    def settings_for(self, settings: Settings, **overrides: Any) -> Settings:
+        """``settings`` pointed at this server (and changed by ``overrides``)."""
+        return settings.model_copy(update={"neo4j_uri": self.uri, "neo4j_user": self.user,
+                                           "neo4j_password": SecretStr(self.password), **overrides})
 
     def empty(self) -> None:
         """Remove every node, relationship, index and constraint: a fresh database for the next test."""

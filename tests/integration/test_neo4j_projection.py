@@ -11,7 +11,6 @@ from pathlib import Path
 import neo4j
 import pytest
 from neo4j.spatial import WGS84Point
-from pydantic import SecretStr
 
 from kg_service import pipeline
 from kg_service.api import context_for, schema_for
@@ -45,11 +44,6 @@ def server(neo4j_test_server: Neo4jServer) -> Neo4jServer:
     return neo4j_test_server
 
 
-def _settings_for(settings: Settings, server: Neo4jServer, **overrides: object) -> Settings:
-    return settings.model_copy(update={"neo4j_uri": server.uri, "neo4j_user": server.user,
-                                       "neo4j_password": SecretStr(server.password), **overrides})
-
-
 def _cypher(server: Neo4jServer, query: str, **parameters: object) -> list[neo4j.Record]:
     with neo4j.GraphDatabase.driver(server.uri, auth=(server.user, server.password)) as driver:
         records, _, _ = driver.execute_query(query, parameters)
@@ -78,7 +72,7 @@ def _neo4j_counts(server: Neo4jServer) -> tuple[int, int]:
 def test_the_sample_city_is_projected_by_the_rules(sample_city: tuple[Settings, GraphStore],
                                                    server: Neo4jServer) -> None:
     settings, store = sample_city
-    settings = _settings_for(settings, server)
+    settings = server.settings_for(settings)
     report = project_sync(settings, store)
     assert report.written == report.entities > 100
     assert _neo4j_counts(server) == _rdf_counts(settings, store)
@@ -106,7 +100,7 @@ def test_the_sample_city_is_projected_by_the_rules(sample_city: tuple[Settings, 
 def test_a_second_sync_writes_nothing_and_changes_and_deletions_propagate(
         sample_city: tuple[Settings, GraphStore], server: Neo4jServer) -> None:
     settings, store = sample_city
-    settings = _settings_for(settings, server)
+    settings = server.settings_for(settings)
     before = _rdf_counts(settings, store)
     project_sync(settings, store)
     again = project_sync(settings, store)
@@ -155,7 +149,7 @@ def test_a_server_stopped_mid_sync_is_finished_by_the_next_sync(
     process = ServerProcess(home=str(tmp_path / "neo4j"))
     server = process.start()
     try:
-        settings = _settings_for(settings, server, neo4j_retry_seconds=1.0)
+        settings = server.settings_for(settings, neo4j_retry_seconds=1.0)
         monkeypatch.setattr(sync_module, "BATCH", 10)
         batches: list[int] = []
 
@@ -207,7 +201,7 @@ def test_the_sample_city_ingested_into_the_neo4j_store_is_the_same_city(
 def test_graphql_on_neo4j_answers_from_the_projection_within_the_request_timeout(
         sample_city: tuple[Settings, GraphStore], server: Neo4jServer) -> None:
     settings, store = sample_city
-    settings = _settings_for(settings, server, store="neo4j")
+    settings = server.settings_for(settings, store="neo4j")
     project_sync(settings, store)
     schema = schema_for(settings)
     question = '{ hospitals(first: 5) { totalCount nodes { id beds assertedBy } } }'
