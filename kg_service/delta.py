@@ -106,7 +106,7 @@ class StagedNeighbours:
         self._pointing: dict[str, list[Statement]] = defaultdict(list)  # object -> in-memory statements
         for subject in change.changed | set(refused):
             for line in staged.statements.get(subject, ()):
-                statement = _split(line)
+                statement = split_statement(line)
                 self._pointing[statement[2]].append(statement)
 
     # before and after: everything either state holds
@@ -118,7 +118,7 @@ class StagedNeighbours:
 
     # after the change only
     def statements_after(self, nodes: set[str]) -> list[Statement]:
-        return [_split(line) for line in self._staged.lines(nodes)]
+        return [split_statement(line) for line in self._staged.lines(nodes)]
 
     def pointing_at_after(self, nodes: set[str], predicates: frozenset[str] | None = None) -> list[Statement]:
         return [*(s for s in self._store_pointing_at(nodes, predicates) if s[0] not in self._stale),
@@ -134,18 +134,23 @@ class StagedNeighbours:
         return self._lookup(nodes, "?o", predicates)
 
     def _lookup(self, nodes: set[str], variable: str, predicates: frozenset[str] | None) -> list[Statement]:
-        """The store's statements of the dataset's graph with ``variable`` (?s or ?o) one of ``nodes``,
-        and a predicate among ``predicates`` (any when None or ANY is among them): a node many
-        statements point at (a sensor, a district) is asked only for the steps a shape takes."""
-        iris = sorted(node for node in nodes if node.startswith("<"))
-        wanted = "" if predicates is None or ANY in predicates else f"VALUES ?p {{ {' '.join(sorted(predicates))} }}"
-        found: list[Statement] = []
-        for start in range(0, len(iris), _LOOKUP_BATCH):
-            values = " ".join(iris[start:start + _LOOKUP_BATCH])
-            query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH <{self._graph}> {{ VALUES {variable} {{ {values} }} {wanted} "
-                     "?s ?p ?o } }")
-            found.extend((s or "", p or "", o or "") for s, p, o in self._store.select_text(query))
-        return found
+        return statements_about(self._store, self._graph, nodes, variable, predicates)
+
+
+def statements_about(store: GraphStore, graph: str, nodes: Iterable[str], variable: str = "?s",
+                     predicates: frozenset[str] | None = None) -> list[Statement]:
+    """The store's statements of ``graph`` with ``variable`` (?s or ?o) one of ``nodes``, and a
+    predicate among ``predicates`` (any when None or ANY is among them): a node many statements
+    point at (a sensor, a district) is asked only for the steps a shape takes."""
+    iris = sorted(node for node in nodes if node.startswith("<"))
+    wanted = "" if predicates is None or ANY in predicates else f"VALUES ?p {{ {' '.join(sorted(predicates))} }}"
+    found: list[Statement] = []
+    for start in range(0, len(iris), _LOOKUP_BATCH):
+        values = " ".join(iris[start:start + _LOOKUP_BATCH])
+        query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ VALUES {variable} {{ {values} }} {wanted} "
+                 "?s ?p ?o } }")
+        found.extend((s or "", p or "", o or "") for s, p, o in store.select_text(query))
+    return found
 
 
 def focus_and_data(reach: Reach, staged: Staged, change: Change, previous: Previous,
@@ -168,12 +173,12 @@ class MemoryNeighbours:
         self._pointing: dict[str, list[Statement]] = defaultdict(list)  # object -> statements, backward steps only
         for lines in staged.statements.values():
             for line in lines:
-                statement = _split(line)
+                statement = split_statement(line)
                 if ANY in backward or statement[1] in backward:
                     self._pointing[statement[2]].append(statement)
 
     def statements(self, nodes: set[str]) -> list[Statement]:
-        return [_split(line) for line in self._staged.lines(nodes)]
+        return [split_statement(line) for line in self._staged.lines(nodes)]
 
     def pointing_at(self, nodes: set[str], predicates: frozenset[str] | None = None) -> list[Statement]:
         return [statement for node in nodes for statement in self._pointing.get(node, ())]
@@ -222,6 +227,6 @@ def _digest(lines: list[str]) -> str:
     return hashlib.blake2b("\n".join(sorted(lines)).encode(), digest_size=16).hexdigest()
 
 
-def _split(line: str) -> Statement:
+def split_statement(line: str) -> Statement:
     subject, predicate, rest = line.split(" ", 2)
     return subject, predicate, rest[:-2]  # drop the closing " ."

@@ -30,6 +30,7 @@ from kg_service.delta import (
     digest_lines,
     focus_and_data,
     read_previous,
+    statements_about,
     validated_with_line,
     whole_in_chunks,
 )
@@ -40,7 +41,8 @@ from kg_service.namespaces import CITY
 from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
 from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
 from kg_service.reason import Rule, checked_ontology, entail, load_rules
-from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links
+from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links, reads_candidates
+from kg_service.reason.incremental import AssertedChange, NeedsFullReasoning, correct_inferred
 from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat, statements
 from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph
@@ -91,6 +93,9 @@ class DatasetReport:
 class IngestReport:
     datasets: list[DatasetReport] = field(default_factory=list)
     inferred_triples: int = 0
+    # "unchanged", "incremental" (the inferred graph corrected where the jobs' changes reach), or
+    # "full" with the reason the change could not be followed
+    reasoning: str = "unchanged"
     projection: SyncReport | None = None  # when the run projected into Neo4j
 
     def totals(self) -> dict[str, int]:
@@ -99,7 +104,8 @@ class IngestReport:
 
     def to_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {"datasets": {r.dataset: asdict(r) for r in self.datasets},
-                                  "total": self.totals(), "inferred_triples": self.inferred_triples}
+                                  "total": self.totals(), "inferred_triples": self.inferred_triples,
+                                  "reasoning": self.reasoning}
         if self.projection is not None:
             report["neo4j"] = {**asdict(self.projection), "items_per_second": self.projection.items_per_second}
         return report
@@ -129,15 +135,21 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
     vocabulary = Vocabulary.load(settings)
     rules = load_rules(settings.ontology_dir)  # a malformed rule fails the run before any job commits
     publish_ontology(settings, store, vocabulary)
+    # Reasoning can follow this run's changes only from an inferred graph made from the data as it is now.
+    change: AssertedChange | None = (
+        AssertedChange() if _reasoned_from(settings, store) == _reasoning_inputs(settings, store, vocabulary)
+        else None)
     report = IngestReport()
     for dataset in datasets:
-        report.datasets.append(_ingest_dataset(settings, store, dataset, vocabulary, progress))
+        dataset_report, dataset_change = _ingest_dataset(settings, store, dataset, vocabulary, progress)
+        report.datasets.append(dataset_report)
+        change = change.then(dataset_change) if change is not None and dataset_change is not None else None
     with progress.stage("reasoning", total=None):
         if _reasoned_from(settings, store) == _reasoning_inputs(settings, store, vocabulary):
             # no job changed any data and the ontology is the same: what reasoning made still holds
             report.inferred_triples = store.count(settings.graphs.inferred)
         else:
-            report.inferred_triples = reason(settings, store, vocabulary, rules)
+            report.inferred_triples, report.reasoning = reason_after(settings, store, vocabulary, rules, change)
     if settings.neo4j_sync or settings.store == "neo4j":
         with progress.stage("projecting into Neo4j", total=None) as advance:
             from kg_service.project import sync  # the driver is imported only when Neo4j is used
@@ -179,7 +191,9 @@ def publish_ontology(settings: Settings, store: GraphStore, vocabulary: Vocabula
 
 
 def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, vocabulary: Vocabulary,
-                    progress: Progress) -> DatasetReport:
+                    progress: Progress) -> tuple[DatasetReport, AssertedChange | None]:
+    """One dataset's job; returns its report and the statements it retracted from and added to the
+    dataset's graph (None when it replaced the graph whole)."""
     graph = settings.graphs.source(dataset.id)
     report = DatasetReport(dataset=dataset.id, graph=graph)
     started = datetime.datetime.now(datetime.UTC)
@@ -254,10 +268,10 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
     job = _Job(dataset, report, started, sources, staged, digests, previous, change,
                refused_entities={f"<{r.entity}>" for r in refused if r.entity}, incremental=incremental)
     with progress.stage(f"{dataset.id}: commit", total=len(committed)) as advance:
-        _commit(settings, store, vocabulary, job, refused)
+        asserted = _commit(settings, store, vocabulary, job, refused)
         advance(len(committed))
     report.triples = store.count(graph)
-    return report
+    return report, asserted
 
 
 INCREMENTAL_SHARE = 0.25  # above this share of entities changed, validating everything is as quick
@@ -303,10 +317,10 @@ class _Job:
 
 
 def _commit(settings: Settings, store: GraphStore, vocabulary: Vocabulary, job: _Job,
-            refused: list[RefusedRecord]) -> None:
+            refused: list[RefusedRecord]) -> AssertedChange | None:
     """One transaction: the dataset's graph, its digests, its quarantine, who asserted what, and the
     job's record. A full job replaces the graphs; an incremental one retracts and adds the changed
-    entities' statements only.
+    entities' statements only, and returns what it retracted and added (a full job: None).
 
     When the data and the quarantine are what the store already holds, only the job is recorded
     (outcome "unchanged"): running the same job twice changes no data the second time."""
@@ -327,7 +341,7 @@ def _commit(settings: Settings, store: GraphStore, vocabulary: Vocabulary, job: 
     history = job_graph(record, settings.base_iri).serialize(format="nt", encoding="utf-8")
     if unchanged:
         store.commit(GraphWrites(add={graphs.provenance: history}))
-        return
+        return AssertedChange()
     asserted_by = (str(CITY.assertedBy), str(dataset_iri(settings.base_iri, dataset.id)))
     validated_with = validated_with_line(graphs, dataset.id, vocabulary.content_hash)
     if job.incremental:
@@ -335,6 +349,7 @@ def _commit(settings: Settings, store: GraphStore, vocabulary: Vocabulary, job: 
         touched = job.change.changed | job.change.removed | (set(job.previous.refused) ^ job.refused_entities)
         entering = sorted(touched & committed)
         relifted = sorted(job.change.changed)
+        before = set(statements_about(store, graph, touched))
         store.commit(GraphWrites(
             replace={quarantine_graph: quarantine},
             retract=[*((graph, s[1:-1], None, None) for s in sorted(touched)),
@@ -346,7 +361,9 @@ def _commit(settings: Settings, store: GraphStore, vocabulary: Vocabulary, job: 
                  digest_graph: digest_lines(job.digests, relifted),
                  graphs.provenance: itertools.chain([history, " ".join(stamp).encode() + b" .\n"],
                                                     attribution_lines(settings.base_iri, dataset.id, entering))}))
-        return
+        # read back, not taken from the lift: the store writes some literals its own way ("1.0" as "1")
+        after = set(statements_about(store, graph, touched))
+        return AssertedChange(frozenset(before - after), frozenset(after - before))
     entities = sorted(committed)
     store.commit(GraphWrites(
         replace={graph: (f"{line}\n".encode() for line in job.staged.lines(entities)),
@@ -356,6 +373,7 @@ def _commit(settings: Settings, store: GraphStore, vocabulary: Vocabulary, job: 
                  (graphs.provenance, graph, str(CITY.contentHash), None)],
         add={graphs.provenance: itertools.chain([history, " ".join(stamp).encode() + b" .\n"],
                                                 attribution_lines(settings.base_iri, dataset.id, entities))}))
+    return None
 
 
 def _sorted_lines(data: bytes) -> bytes:
@@ -403,6 +421,31 @@ def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None 
                                          f"{Literal(inputs).n3()} .\n".encode()}))
     link_candidates(settings, store)
     return len(inferred)
+
+
+def reason_after(settings: Settings, store: GraphStore, vocabulary: Vocabulary, rules: list[Rule],
+                 change: AssertedChange | None) -> tuple[int, str]:
+    """Bring the inferred graph up to date after ``change`` (None: unknown), correcting it where
+    the change reaches when that can be done (``reason.incremental``), else recomputing it;
+    returns its size and which of the two was done (with why not incrementally)."""
+    if change is None:
+        return reason(settings, store, vocabulary, rules), "full: the inferred graph did not follow the data " \
+                                                          "before this run, or a job replaced a dataset whole"
+    graphs = settings.graphs
+    inputs = _reasoning_inputs(settings, store, vocabulary)
+    try:
+        correction = correct_inferred(store, [*_source_graphs(settings, store), graphs.spatial], graphs.inferred,
+                                      vocabulary.ontology, rules, change)
+    except NeedsFullReasoning as why:
+        return reason(settings, store, vocabulary, rules), f"full: {why}"
+    store.commit(GraphWrites(
+        retract=[*((graphs.inferred, s[1:-1], None, None) for s in sorted(correction.subjects)),
+                 (graphs.provenance, graphs.inferred, str(CITY.contentHash), None)],
+        add={graphs.inferred: "".join(f"{s} {p} {o} .\n" for s, p, o in sorted(correction.after)).encode(),
+             graphs.provenance: f"<{graphs.inferred}> <{CITY.contentHash}> {Literal(inputs).n3()} .\n".encode()}))
+    if reads_candidates(change.statements):
+        link_candidates(settings, store)
+    return store.count(graphs.inferred), "incremental"
 
 
 def link_candidates(settings: Settings, store: GraphStore) -> int:

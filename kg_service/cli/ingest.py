@@ -68,7 +68,7 @@ def print_report(report: IngestReport) -> None:
             out.print(f"skipped {row.dataset}: {reason}", markup=False, highlight=False)
         for warning in row.warnings:
             out.print(f"warning {row.dataset}: {warning}", markup=False, highlight=False)
-    out.print(f"inferred triples: {report.inferred_triples}")
+    out.print(f"inferred triples: {report.inferred_triples} (reasoning: {report.reasoning})", markup=False)
     if report.projection is not None:
         done = report.projection
         out.print(f"projected into Neo4j: {done.written} entities written ({done.relationships} relationships), "

@@ -32,6 +32,8 @@ MAX_DISTANCE_M = 200.0
 MIN_NAME_SIMILARITY = 0.5
 MIN_SCORE = 0.6
 _EARTH_RADIUS_M = 6_371_008.8
+_READ_PREDICATES = frozenset(f"<{p}>" for p in (CITY.name, GEO.hasGeometry, GEO.asWKT))
+_TYPE = f"<{RDF.type}>"
 # Brackets hold qualifiers one department adds and another leaves out (（总院）, (本部)).
 _QUALIFIER = re.compile(r"[(（【\[][^)）】\]]*[)）】\]]")
 _NOISE = re.compile(r"[\s\W_]+")
@@ -124,6 +126,12 @@ def candidate_graph(candidates: Iterable[Candidate], base_iri: str) -> Graph:
                                  (CITY.distanceM, candidate.distance_m)):
             graph.add((link, predicate, Literal(Decimal(str(value)), datatype=XSD.decimal)))
     return graph
+
+
+def reads_candidates(statements: Iterable[tuple[str, str, str]]) -> bool:
+    """Whether the candidates are computed from one of ``statements`` (N-Triples terms): a name, a
+    geometry, or a link between records (``read_features``, ``read_links``)."""
+    return any(p in _READ_PREDICATES or (o.startswith("<") and p != _TYPE) for _, p, o in statements)
 
 
 def read_features(store: GraphStore, source_prefix: str) -> list[Feature]:

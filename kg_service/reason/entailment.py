@@ -21,7 +21,7 @@ from rdflib import OWL, RDF, RDFS, XSD, Graph
 from kg_service.errors import ReasoningError
 from kg_service.reason.abox import infer
 from kg_service.reason.chaining import TYPE, SchemaInData, Statement, chain, compile_tbox, unsupported
-from kg_service.reason.rules import MAX_ROUNDS, Rule, run_rules_in
+from kg_service.reason.rules import MAX_ROUNDS, Rule, read_by, run_rules_in
 
 Facts = Callable[[], Iterable[Statement]]  # the data, readable more than once
 _BUILT_IN = tuple(f"<{namespace}" for namespace in (RDF, RDFS, OWL, XSD))
@@ -79,7 +79,7 @@ def _by_chaining(ontology: Graph, schema: list[Statement], facts: Facts, rules: 
     if not rules:
         yield from chaining.derived()
         return
-    reads = _read_by(rules)
+    reads = read_by(rules)
     working = ox.Store()
     _insert(working, (f for f in every_fact() if reads is None or f[1] in reads))
     _insert(working, (f for f in chaining.known_facts() if reads is None or f[1] in reads))
@@ -130,16 +130,6 @@ def _alternate(rules: Sequence[Rule], working: ox.Store, max_rounds: int,
             return concluded
         _insert(working, fresh)
     raise _no_fixpoint(rules, max_rounds)
-
-
-def _read_by(rules: Sequence[Rule]) -> frozenset[str] | None:
-    """The predicates any rule reads or concludes; None when a rule may read any triple."""
-    predicates: set[str] = set()
-    for rule in rules:
-        if (read := rule.predicates) is None:
-            return None
-        predicates |= read
-    return frozenset(predicates)
 
 
 def _no_fixpoint(rules: Sequence[Rule], max_rounds: int) -> ReasoningError:

@@ -14,12 +14,12 @@ millions of triples. ``entailment`` alternates them with OWL 2 RL.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef, Variable
+from rdflib import RDF, Graph, URIRef, Variable
 from rdflib.paths import Path as PropertyPath
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
@@ -53,6 +53,36 @@ class Rule:
                 return None
             found |= {f"<{iri}>" for iri in _iris_of(predicate)}
         return frozenset(found)
+
+
+def read_by(rules: Sequence[Rule]) -> frozenset[str] | None:
+    """The predicates any rule reads or concludes; None when a rule may read any triple."""
+    predicates: set[str] = set()
+    for rule in rules:
+        if (read := rule.predicates) is None:
+            return None
+        predicates |= read
+    return frozenset(predicates)
+
+
+def classes_read(rules: Sequence[Rule], having: Callable[[str], set[str]]) -> frozenset[str] | None:
+    """The classes (N-Triples form) whose ``rdf:type`` statements a rule reads; None when it may read
+    any. For a class that is a variable, the classes ``having`` a property the rule asks of it
+    (``?asset a ?class . ?class city:maxLoadShare ?share``: the classes with a load share)."""
+    found: set[str] = set()
+    for rule in rules:
+        patterns = list(_triple_patterns(rule.query.algebra))
+        for _, predicate, obj in patterns:
+            if predicate != RDF.type:
+                continue
+            if isinstance(obj, URIRef):
+                found.add(f"<{obj}>")
+                continue
+            asked = sorted(str(p) for s, p, _ in patterns if s == obj and isinstance(p, URIRef))
+            if not asked:
+                return None
+            found |= having(f"<{asked[0]}>")
+    return frozenset(found)
 
 
 def load_rules(ontology_dir: Path) -> list[Rule]:

@@ -53,6 +53,10 @@ AREA_CLASSES = (CITY.AdministrativeArea, CITY.LandParcel, CITY.FunctionalZone)
 FACILITY_CLASS = CITY.PublicServiceFacility
 TIE_TOLERANCE_M = 0.01
 _SPATIAL_PREDICATES = (GEO.sfWithin, GEO.sfIntersects, CITY.locatedIn)
+# What the relations are computed from: geometries, and for a thing with a geometry, its types and
+# the places a department stated (not repeated). A change to none of these leaves the graph as it is.
+GEOMETRY_PREDICATES = frozenset(f"<{p}>" for p in (GEO.hasGeometry, GEO.asWKT))
+PLACE_PREDICATES = frozenset(f"<{p}>" for p in _SPATIAL_PREDICATES)
 
 
 @dataclass(frozen=True)

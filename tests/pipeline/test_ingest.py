@@ -161,11 +161,13 @@ def test_reasoning_is_skipped_when_no_job_changed_anything(tmp_path: Path, monke
         first = pipeline.ingest(settings, store, [DATASET])
         again = pipeline.ingest(settings, store, [DATASET])
         assert len(calls) == 1 and again.inferred_triples == first.inferred_triples > 0
+        assert again.reasoning == "unchanged"
         register = mappings / "market-regulation" / "sample" / "enterprise-register.csv"
         text = register.read_bytes().decode("gb18030").replace("精密机械有限公司", "精密机械集团有限公司")
         register.write_bytes(text.encode("gb18030"))
-        pipeline.ingest(settings, store, [DATASET])
-        assert len(calls) == 2  # a job changed data: reasoning ran again
+        renamed = pipeline.ingest(settings, store, [DATASET])
+        # a job changed data: reasoning followed the change, without reasoning over everything
+        assert renamed.reasoning == "incremental" and len(calls) == 1
 
 
 def test_a_violation_of_a_node_no_record_describes_is_reported(tmp_path: Path) -> None:

@@ -1,0 +1,286 @@
+"""Reasoning after a small change: the inferred graph corrected where the change reaches, not
+recomputed over the whole city.
+
+A change is the statements that left and entered the asserted graphs (``AssertedChange``). The
+correction is delete-and-rederive (DRed) specialised to what the city's rules look like:
+
+- A rule with one premise (cax-sco, prp-dom, prp-rng, prp-spo1, prp-inv, prp-symp, cls-hv) draws
+  from ``s p o`` only conclusions about ``s`` or ``o``.
+- A transitive property or a property chain (prp-trp, prp-spo2) joins ``x p y`` with what ``y``
+  leads to. When nothing leads to ``x`` (a school is located in a community, nothing is located
+  in the school), every such conclusion is about ``x``, and what ``y`` leads to is already closed
+  in the store, so it is read from there.
+- A functional or inverse-functional property joins two values for one key into an
+  ``owl:sameAs``: the store is asked whether another value exists.
+
+So, when no changed node has an equal and these hold:
+
+- everything that followed from a removed statement is among what it concludes, with what its
+  value leads to (D);
+- the facts about the nodes that D and the added statements' conclusions are about (X) are
+  derived again from what remains about X: the asserted statements mentioning X, the inferred
+  ones outside D, and what their values lead to (a fact that still holds some other way follows
+  from one of them, since its first premise mentions its subject);
+- no fact about another node changes.
+
+The inferred graph's statements about X are then replaced, in one transaction. Outside these
+conditions, and when the change touches what the spatial relations or the ontology's rules read
+(rules compare, count and negate, so a change cannot be followed through them; for types, only
+the classes a rule asks for count), ``NeedsFullReasoning`` says why and the caller reasons over
+everything.
+https://www.w3.org/TR/owl2-profiles/#Reasoning_in_OWL_2_RL_and_RDF_Graphs_using_Rules
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rdflib import Graph
+
+from kg_service.namespaces import GEO
+from kg_service.reason.chaining import SAME_AS, TYPE, Chaining, SchemaInData, Statement, TBox, compile_tbox, unsupported
+from kg_service.reason.entailment import keep, ontology_terms, statements_of
+from kg_service.reason.rules import Rule, classes_read, read_by
+from kg_service.reason.spatial import GEOMETRY_PREDICATES, PLACE_PREDICATES
+from kg_service.store import GraphStore
+
+_LOOKUP_BATCH = 400  # nodes per VALUES block
+
+
+class NeedsFullReasoning(Exception):
+    """The change reaches beyond what the correction covers; the message says how."""
+
+
+@dataclass(frozen=True)
+class AssertedChange:
+    """Statements that left (``removed``) and entered (``added``) a dataset's asserted graph."""
+
+    removed: frozenset[Statement] = frozenset()
+    added: frozenset[Statement] = frozenset()
+
+    def then(self, later: AssertedChange) -> AssertedChange:
+        """This change followed by ``later``: a statement removed and put back is no change."""
+        return AssertedChange((self.removed - later.added) | later.removed, (self.added - later.removed) | later.added)
+
+    def __bool__(self) -> bool:
+        return bool(self.removed or self.added)
+
+    @property
+    def statements(self) -> frozenset[Statement]:
+        return self.removed | self.added
+
+
+@dataclass(frozen=True)
+class InferredCorrection:
+    """The inferred graph's new statements about ``subjects``, replacing what it held about them."""
+
+    subjects: frozenset[str]
+    before: frozenset[Statement]
+    after: frozenset[Statement]
+
+    @property
+    def changed(self) -> frozenset[Statement]:
+        return self.before ^ self.after
+
+
+def correct_inferred(store: GraphStore, asserted_graphs: Sequence[str], inferred_graph: str, ontology: Graph,
+                     rules: Sequence[Rule], change: AssertedChange) -> InferredCorrection:
+    """What the inferred graph must hold about the nodes ``change`` reaches, read after the change
+    was committed to ``asserted_graphs``; raises ``NeedsFullReasoning`` where it cannot say."""
+    if unsupported(ontology):
+        raise NeedsFullReasoning("the ontology uses constructs only the general reasoner covers")
+    tbox = compile_tbox(ontology)
+    terms = ontology_terms(statements_of(ontology))
+    if any(term.startswith("_:") for fact in change.statements for term in fact):
+        raise NeedsFullReasoning("the change has blank nodes, which get a new identity on every job")
+    lookup = _Lookup(store, [*asserted_graphs, inferred_graph], inferred_graph)
+    if any(p in GEOMETRY_PREDICATES for _, p, _ in change.statements) or lookup.have_geometry(
+            {s for s, p, _ in change.statements if p == TYPE or p in PLACE_PREDICATES}, change.removed):
+        raise NeedsFullReasoning("the change touches what the spatial relations read (geometries, stated "
+                                 "places, the types of things with a geometry)")
+    removed = change.removed - lookup.asserted(change.removed)  # asserted in no graph any more
+    # D, what may no longer hold (a keyed fact's joins made an owl:sameAs, which the next check finds)
+    gone, _ = _following(tbox, lookup, removed)
+    gone |= removed
+    arriving, keyed = _following(tbox, lookup, change.added)
+    arriving |= change.added
+    nodes = {term for fact in gone | arriving for term in (fact[0], fact[2]) if term.startswith("<")}
+    if lookup.have_equals(nodes):
+        raise NeedsFullReasoning("a changed node is owl:sameAs another")
+    if lookup.share_a_key(keyed, tbox.inverse_functional):
+        raise NeedsFullReasoning("an added statement makes two nodes equal (a functional or inverse-functional "
+                                 "property)")
+    subjects = frozenset(fact[0] for fact in gone | arriving)
+    mentioning = lookup.mentioning(subjects)  # graph -> facts with a subject or object among them
+    before = frozenset(fact for fact in mentioning.get(inferred_graph, ()) if fact[0] in subjects)
+    asserted = {fact for graph, facts in mentioning.items() if graph != inferred_graph for fact in facts}
+    remaining = asserted | {fact for fact in mentioning.get(inferred_graph, ()) if fact not in gone} | arriving
+    joining = [fact for fact in remaining if fact[0] in subjects and _joins(tbox, fact)]
+    derived = _closure(tbox, remaining | lookup.onward(tbox, joining, subjects))
+    after = frozenset(fact for fact in derived if fact[0] in subjects and fact not in asserted and keep(fact, terms))
+    correction = InferredCorrection(subjects, before, after)
+    if rules and (read := _read_by_rules(lookup, rules, {*change.statements, *correction.changed})):
+        raise NeedsFullReasoning(f"the change reaches what the ontology's rules read ({', '.join(sorted(read)[:3])})")
+    return correction
+
+
+def _read_by_rules(lookup: _Lookup, rules: Sequence[Rule], facts: set[Statement]) -> set[str]:
+    """The predicates (or, for types, the classes) of ``facts`` a rule reads."""
+    predicates = read_by(rules)
+    classes = classes_read(rules, lookup.subjects_of) if predicates is None or TYPE in predicates else frozenset()
+    return {o if p == TYPE else p for _, p, o in facts
+            if predicates is None or (p in predicates and (p != TYPE or classes is None or o in classes))}
+
+
+def _following(tbox: TBox, lookup: _Lookup, facts: frozenset[Statement]) -> tuple[set[Statement], list[Statement]]:
+    """What the rules conclude from ``facts`` and not without them, and which of these and ``facts``
+    are keyed by a functional or inverse-functional property (they join only with another value
+    for the same key, which the caller looks for).
+
+    A fact of a transitive property or a property chain's step joins with what its value leads
+    to: those facts are read from the store (closed already). That is followed only from a node
+    nothing leads to by such a property (a school located in a community, not the community):
+    everything the join concludes is then about that node. Otherwise, and for ``owl:sameAs``,
+    ``NeedsFullReasoning``."""
+    alone = set(_chaining(tbox, facts).derived())
+    starts = {fact[0] for fact in (*facts, *alone) if _joins(tbox, fact)}
+    if lookup.led_to(starts, tbox):
+        raise NeedsFullReasoning("a changed statement joins facts beyond its own subject (a transitive "
+                                 "property or a property chain through a node other nodes lead to)")
+    joining = [fact for fact in (*facts, *alone) if _joins(tbox, fact)]
+    premises = lookup.onward(tbox, joining, starts)
+    derived = set(_chaining(tbox, [*premises, *facts]).derived()) - set(_chaining(tbox, premises).derived())
+    keyed: list[Statement] = []
+    for fact in (*facts, *derived):
+        subject, predicate, obj = fact
+        if predicate == SAME_AS or (_joins(tbox, fact) and subject not in starts):
+            raise NeedsFullReasoning(f"a changed statement feeds a rule joining facts ({predicate})")
+        if predicate in tbox.inverse_functional or (not obj.startswith('"') and predicate in tbox.functional):
+            keyed.append(fact)
+    return derived, keyed
+
+
+def _joins(tbox: TBox, fact: Statement) -> bool:
+    """Whether ``fact`` is a premise of prp-trp or prp-spo2, which join it with what its value leads to."""
+    _, predicate, obj = fact
+    return not obj.startswith('"') and (predicate in tbox.transitive or predicate in tbox.chains)
+
+
+def _closure(tbox: TBox, facts: set[Statement]) -> set[Statement]:
+    """``facts`` and everything the rules conclude from them alone."""
+    return facts | set(_chaining(tbox, facts).derived())
+
+
+def _chaining(tbox: TBox, facts: Iterable[Statement]) -> Chaining:
+    chaining = Chaining(tbox)
+    try:
+        chaining.add(facts)
+    except SchemaInData as error:
+        raise NeedsFullReasoning(f"the data states schema: {error}") from None
+    return chaining
+
+
+class _Lookup:
+    """Questions to the store about a few nodes, a VALUES block at a time."""
+
+    def __init__(self, store: GraphStore, graphs: Sequence[str], inferred_graph: str) -> None:
+        self._store, self._graphs, self._inferred = store, list(graphs), inferred_graph
+
+    def _in_graphs(self, variable: str) -> str:
+        return f"FILTER ({variable} IN ({', '.join(f'<{g}>' for g in self._graphs)}))"
+
+    def asserted(self, facts: Iterable[Statement]) -> set[Statement]:
+        """Those of ``facts`` some asserted graph holds."""
+        found: set[Statement] = set()
+        ordered = sorted(facts)
+        asserted = [g for g in self._graphs if g != self._inferred]
+        if not asserted:
+            return found
+        for start in range(0, len(ordered), _LOOKUP_BATCH):
+            values = " ".join(f"({s} {p} {o})" for s, p, o in ordered[start:start + _LOOKUP_BATCH])
+            rows = self._store.select_text(
+                f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES (?s ?p ?o) {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+                f"FILTER (?g IN ({', '.join(f'<{g}>' for g in asserted)})) }}")
+            found |= {(s or "", p or "", o or "") for s, p, o in rows}
+        return found
+
+    def have_geometry(self, nodes: set[str], removed: Iterable[Statement]) -> bool:
+        """Whether one of ``nodes`` has a geometry, now or in the ``removed`` statements."""
+        if any(s in nodes and p in GEOMETRY_PREDICATES for s, p, _ in removed):
+            return True
+        return self._any(nodes, f"GRAPH ?g {{ ?n <{GEO.hasGeometry}> ?geometry }} {self._in_graphs('?g')}")
+
+    def share_a_key(self, facts: Sequence[Statement], inverse_functional: frozenset[str]) -> bool:
+        """Whether another statement has the subject and property of one of ``facts`` but another
+        value (a functional property), or its property and value but another subject (an
+        inverse-functional one): prp-fp and prp-ifp would then conclude an ``owl:sameAs``."""
+        for s, p, o in facts:
+            pattern = (f"{{ ?other {p} {o} FILTER (?other != {s}) }}" if p in inverse_functional
+                       else f"{{ {s} {p} ?other FILTER (?other != {o} && !isLiteral(?other)) }}")
+            if self._store.select_text(f"SELECT ?other WHERE {{ GRAPH ?g {pattern} {self._in_graphs('?g')} }} "
+                                       "LIMIT 1"):
+                return True
+        return False
+
+    def led_to(self, nodes: set[str], tbox: TBox) -> bool:
+        """Whether a statement of a transitive property or a chain step has one of ``nodes`` as value."""
+        values = " ".join(sorted({*tbox.transitive, *tbox.chains}))
+        return bool(values) and self._any(nodes, f"VALUES ?p {{ {values} }} GRAPH ?g {{ ?w ?p ?n }} "
+                                                 f"{self._in_graphs('?g')}")
+
+    def onward(self, tbox: TBox, joining: Iterable[Statement], starts: Iterable[str]) -> set[Statement]:
+        """The statements of transitive properties and chain steps reachable from the values of
+        ``joining``, except those about ``starts``: what prp-trp and prp-spo2 join them with."""
+        predicates = " ".join(sorted({*tbox.transitive, *tbox.chains}))
+        excluded = set(starts)
+        found: set[Statement] = set()
+        frontier = {fact[2] for fact in joining} - excluded
+        seen = set(frontier)
+        while frontier and predicates:
+            ordered = sorted(node for node in frontier if node.startswith("<"))
+            frontier = set()
+            for start in range(0, len(ordered), _LOOKUP_BATCH):
+                values = " ".join(ordered[start:start + _LOOKUP_BATCH])
+                rows = self._store.select_text(
+                    f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {predicates} }} "
+                    f"GRAPH ?g {{ ?s ?p ?o }} {self._in_graphs('?g')} FILTER (!isLiteral(?o)) }}")
+                for s, p, o in rows:
+                    found.add((s or "", p or "", o or ""))
+                    if o and o not in seen and o not in excluded:
+                        seen.add(o)
+                        frontier.add(o)
+        return found
+
+    def subjects_of(self, predicate: str) -> set[str]:
+        """Every subject of ``predicate`` in the store, the ontology's graph included."""
+        rows = self._store.select_text(f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s {predicate} ?o }} }}")
+        return {s for (s,) in rows if s}
+
+    def have_equals(self, nodes: set[str]) -> bool:
+        return self._any(nodes, f"GRAPH ?g {{ {{ ?n {SAME_AS} ?m }} UNION {{ ?m {SAME_AS} ?n }} }} "
+                                f"{self._in_graphs('?g')} FILTER (?m != ?n)")
+
+    def _any(self, nodes: set[str], pattern: str) -> bool:
+        """Whether ``pattern`` matches with ``?n`` one of ``nodes``."""
+        ordered = sorted(node for node in nodes if node.startswith("<"))
+        for start in range(0, len(ordered), _LOOKUP_BATCH):
+            values = " ".join(ordered[start:start + _LOOKUP_BATCH])
+            if self._store.select_text(f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} {pattern} }} LIMIT 1"):
+                return True
+        return False
+
+    def mentioning(self, nodes: Iterable[str]) -> dict[str, set[Statement]]:
+        """Per graph, the statements with one of ``nodes`` as subject or object."""
+        found: dict[str, set[Statement]] = {}
+        ordered = sorted(node for node in nodes if node.startswith("<"))
+        for variable in ("?s", "?o"):
+            for start in range(0, len(ordered), _LOOKUP_BATCH):
+                values = " ".join(ordered[start:start + _LOOKUP_BATCH])
+                rows = self._store.select_text(
+                    f"SELECT ?g ?s ?p ?o WHERE {{ VALUES {variable} {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+                    f"{self._in_graphs('?g')} }}")
+                for graph, s, p, o in rows:
+                    found.setdefault((graph or "").strip("<>"), set()).add((s or "", p or "", o or ""))
+        return found
+
