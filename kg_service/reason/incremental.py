@@ -161,6 +161,24 @@ def _following(tbox: TBox, lookup: _Lookup, facts: frozenset[Statement]) -> tupl
     return derived, keyed
 
 
+def _joined_onward(tbox: TBox, predicates: set[str]) -> set[str]:
+    """The properties whose statements a fact of one of ``predicates`` joins with at its value: a
+    transitive property itself, a chain's later steps, and so on for what the chain concludes."""
+    found: set[str] = set()
+    todo, visited = list(predicates), set(predicates)
+    while todo:
+        predicate = todo.pop()
+        if predicate in tbox.transitive:
+            found.add(predicate)
+        for chain, steps, position in tbox.chains.get(predicate, ()):
+            found.update(steps[position + 1:])
+            for later in (*steps[position + 1:], chain):
+                if later not in visited:
+                    visited.add(later)
+                    todo.append(later)
+    return found
+
+
 def _joins(tbox: TBox, fact: Statement) -> bool:
     """Whether ``fact`` is a premise of prp-trp or prp-spo2, which join it with what its value leads to."""
     _, predicate, obj = fact
@@ -230,9 +248,11 @@ class _Lookup:
                                                  f"{self._in_graphs('?g')}")
 
     def onward(self, tbox: TBox, joining: Iterable[Statement], starts: Iterable[str]) -> set[Statement]:
-        """The statements of transitive properties and chain steps reachable from the values of
-        ``joining``, except those about ``starts``: what prp-trp and prp-spo2 join them with."""
-        predicates = " ".join(sorted({*tbox.transitive, *tbox.chains}))
+        """The statements reachable from the values of ``joining`` by the properties prp-trp and
+        prp-spo2 join them with (a transitive property itself, a chain's later steps), except those
+        about ``starts``."""
+        joining = list(joining)
+        predicates = " ".join(sorted(_joined_onward(tbox, {p for _, p, _ in joining})))
         excluded = set(starts)
         found: set[Statement] = set()
         frontier = {fact[2] for fact in joining} - excluded
