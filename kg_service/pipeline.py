@@ -40,9 +40,10 @@ from kg_service.lift.terms import lexical_of
 from kg_service.namespaces import CITY
 from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
 from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
-from kg_service.reason import Rule, checked_ontology, entail, load_rules
+from kg_service.reason import Rule, checked_ontology, load_rules
 from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links, reads_candidates
-from kg_service.reason.incremental import AssertedChange, NeedsFullReasoning, correct_inferred
+from kg_service.reason.entailment import entail_layers
+from kg_service.reason.incremental import AssertedChange, NeedsFullReasoning, ReasonedGraphs, correct_inferred
 from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat, statements
 from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph
@@ -412,15 +413,21 @@ def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None 
     spatial_relations(store, settings.graphs)
     graphs = [*_source_graphs(settings, store), settings.graphs.spatial]
     inputs = _reasoning_inputs(settings, store, vocabulary)
-    inferred = entail(vocabulary.ontology, lambda: statements(store, graphs), rules)
-    # the inferred graph and the stamp of what it was inferred from, together
+    entailment = entail_layers(vocabulary.ontology, lambda: statements(store, graphs), rules)
+    by_rules = entailment.by_rules
+    stamp = Literal(inputs).n3()
+    # the inferred graph, the rules' part of it, and the stamp of what they were inferred from, together
     store.commit(GraphWrites(
-        replace={settings.graphs.inferred: (f"{s} {p} {o} .\n".encode() for s, p, o in sorted(inferred))},
-        retract=[(settings.graphs.provenance, settings.graphs.inferred, str(CITY.contentHash), None)],
-        add={settings.graphs.provenance: f"<{settings.graphs.inferred}> <{CITY.contentHash}> "
-                                         f"{Literal(inputs).n3()} .\n".encode()}))
+        replace={settings.graphs.inferred: (f"{s} {p} {o} .\n".encode() for s, p, o in sorted(entailment.facts)),
+                 settings.graphs.rule_conclusions: "".join(f"{s} {p} {o} .\n" for s, p, o in sorted(by_rules or ()))
+                 .encode()},
+        retract=[(settings.graphs.provenance, graph, str(CITY.contentHash), None)
+                 for graph in (settings.graphs.inferred, settings.graphs.rule_conclusions)],
+        add={settings.graphs.provenance: f"<{settings.graphs.inferred}> <{CITY.contentHash}> {stamp} .\n".encode()
+             + (f"<{settings.graphs.rule_conclusions}> <{CITY.contentHash}> {stamp} .\n".encode()
+                if by_rules is not None else b"")}))
     link_candidates(settings, store)
-    return len(inferred)
+    return len(entailment.facts)
 
 
 def reason_after(settings: Settings, store: GraphStore, vocabulary: Vocabulary, rules: list[Rule],
@@ -433,25 +440,46 @@ def reason_after(settings: Settings, store: GraphStore, vocabulary: Vocabulary, 
                                                           "before this run, or a job replaced a dataset whole"
     graphs = settings.graphs
     inputs = _reasoning_inputs(settings, store, vocabulary)
+    by_rules = _rule_conclusions(settings, store)
     try:
-        correction = correct_inferred(store, [*_source_graphs(settings, store), graphs.spatial], graphs.inferred,
-                                      vocabulary.ontology, rules, change)
+        correction = correct_inferred(
+            store, ReasonedGraphs([*_source_graphs(settings, store), graphs.spatial], graphs.inferred, by_rules),
+            vocabulary.ontology, rules, change)
     except NeedsFullReasoning as why:
         return reason(settings, store, vocabulary, rules), f"full: {why}"
+    stamp = Literal(inputs).n3()
+    stamped = [graphs.inferred, *([graphs.rule_conclusions] if by_rules is not None else [])]
     store.commit(GraphWrites(
+        replace={graphs.rule_conclusions: "".join(f"{s} {p} {o} .\n" for s, p, o in sorted(correction.rule_conclusions))
+                 .encode()} if correction.rule_conclusions is not None else {},
         retract=[*((graphs.inferred, s[1:-1], None, None) for s in sorted(correction.subjects)),
-                 (graphs.provenance, graphs.inferred, str(CITY.contentHash), None)],
+                 *((graphs.provenance, graph, str(CITY.contentHash), None) for graph in stamped)],
         add={graphs.inferred: "".join(f"{s} {p} {o} .\n" for s, p, o in sorted(correction.after)).encode(),
-             graphs.provenance: f"<{graphs.inferred}> <{CITY.contentHash}> {Literal(inputs).n3()} .\n".encode()}))
+             graphs.provenance: "".join(f"<{graph}> <{CITY.contentHash}> {stamp} .\n" for graph in stamped).encode()}))
     if reads_candidates(change.statements):
         link_candidates(settings, store)
     return store.count(graphs.inferred), "incremental"
 
 
+def _rule_conclusions(settings: Settings, store: GraphStore) -> frozenset[tuple[str, str, str]] | None:
+    """The rules' part of the inferred graph, when it was recorded with the inferred graph (the
+    same stamp); None otherwise."""
+    graphs = settings.graphs
+    stamps = store.select_text(f"SELECT ?graph ?hash WHERE {{ GRAPH <{graphs.provenance}> {{ ?graph "
+                               f"<{CITY.contentHash}> ?hash VALUES ?graph {{ <{graphs.inferred}> "
+                               f"<{graphs.rule_conclusions}> }} }} }}")
+    if len(stamps) != 2 or stamps[0][1] != stamps[1][1]:
+        return None
+    rows = store.select_text(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graphs.rule_conclusions}> {{ ?s ?p ?o }} }}")
+    return frozenset((s or "", p or "", o or "") for s, p, o in rows)
+
+
 def link_candidates(settings: Settings, store: GraphStore) -> int:
     """Recompute the candidate links between departments' records; returns how many were proposed."""
     prefix = settings.graphs.source_prefix
-    candidates = find_candidates(read_features(store, prefix), read_links(store, prefix))
+    near = find_candidates(read_features(store, prefix))
+    linked = {frozenset(pair) for pair in read_links(store, prefix, [(c.left.iri, c.right.iri) for c in near])}
+    candidates = [c for c in near if frozenset((c.left.iri, c.right.iri)) not in linked]
     store.replace_graph(settings.graphs.candidates,
                         candidate_graph(candidates, settings.base_iri).serialize(format="nt", encoding="utf-8"),
                         RdfFormat.N_TRIPLES)

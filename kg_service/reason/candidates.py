@@ -34,6 +34,7 @@ MIN_SCORE = 0.6
 _EARTH_RADIUS_M = 6_371_008.8
 _READ_PREDICATES = frozenset(f"<{p}>" for p in (CITY.name, GEO.hasGeometry, GEO.asWKT))
 _TYPE = f"<{RDF.type}>"
+_LINK_BATCH = 200  # candidate pairs per query
 # Brackets hold qualifiers one department adds and another leaves out (（总院）, (本部)).
 _QUALIFIER = re.compile(r"[(（【\[][^)）】\]]*[)）】\]]")
 _NOISE = re.compile(r"[\s\W_]+")
@@ -157,12 +158,17 @@ def read_features(store: GraphStore, source_prefix: str) -> list[Feature]:
     return sorted(features.values(), key=lambda f: (f.iri, f.graph))
 
 
-def read_links(store: GraphStore, source_prefix: str) -> list[tuple[str, str]]:
-    """Pairs of records a committed graph already links by any statement (a crosswalk, say)."""
-    rows = select(store, f"""
-        SELECT DISTINCT ?a ?b WHERE {{ GRAPH ?g {{ ?a ?p ?b }} FILTER (isIRI(?b)
-          && STRSTARTS(STR(?g), "{source_prefix}") && ?p != <{RDF.type}>) }}""")
-    return [(str(a), str(b)) for a, b in rows.rows]
+def read_links(store: GraphStore, source_prefix: str, among: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Those of the pairs ``among`` that a committed graph already links, either way, by any
+    statement (a crosswalk, say): asked of the candidate pairs only, not of every link in the city."""
+    found: list[tuple[str, str]] = []
+    for start in range(0, len(among), _LINK_BATCH):
+        values = " ".join(f"(<{a}> <{b}>) (<{b}> <{a}>)" for a, b in among[start:start + _LINK_BATCH])
+        rows = select(store, f"""
+            SELECT DISTINCT ?a ?b WHERE {{ VALUES (?a ?b) {{ {values} }} GRAPH ?g {{ ?a ?p ?b }}
+              FILTER (STRSTARTS(STR(?g), "{source_prefix}") && ?p != <{RDF.type}>) }}""")
+        found += [(str(a), str(b)) for a, b in rows.rows]
+    return found
 
 
 def _strip_crs(text: str) -> str:

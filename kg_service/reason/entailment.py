@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import pyoxigraph as ox
 from rdflib import OWL, RDF, RDFS, XSD, Graph
@@ -29,17 +30,34 @@ _THING = f"<{OWL.Thing}>"
 _INSERT_BATCH = 50_000
 
 
+@dataclass(frozen=True)
+class Entailment:
+    """What reasoning entails, and the part of it the rules brought: their conclusions and what OWL 2
+    RL draws from these and not from the data alone (None when the general reasoner ran: not told)."""
+
+    facts: set[Statement]
+    by_rules: set[Statement] | None
+
+
 def entail(ontology: Graph, facts: Facts, rules: Sequence[Rule], max_rounds: int = MAX_ROUNDS) -> set[Statement]:
     """The triples about data entities that OWL 2 RL and ``rules`` entail from ``ontology`` and
     ``facts()`` and neither states (see ``keep`` for what else stays out)."""
+    return entail_layers(ontology, facts, rules, max_rounds).facts
+
+
+def entail_layers(ontology: Graph, facts: Facts, rules: Sequence[Rule], max_rounds: int = MAX_ROUNDS
+                  ) -> Entailment:
+    """``entail``, telling which facts the rules brought."""
     schema = statements_of(ontology)
     terms = ontology_terms(schema)
     if not unsupported(ontology):
         try:
-            return {fact for fact in _by_chaining(ontology, schema, facts, rules, max_rounds) if keep(fact, terms)}
+            found, by_rules = _by_chaining(ontology, schema, facts, rules, max_rounds)
+            return Entailment({f for f in found if keep(f, terms)}, {f for f in by_rules if keep(f, terms)})
         except SchemaInData:
             pass  # the data extends the schema: the general reasoner reads schema wherever it is
-    return {fact for fact in _by_reasonable(ontology, facts, rules, max_rounds) if keep(fact, terms)}
+    return Entailment({fact for fact in _by_reasonable(ontology, facts, rules, max_rounds) if keep(fact, terms)},
+                      None)
 
 
 def infer_with_rules(ontology: Graph, data: Graph, rules: Sequence[Rule], max_rounds: int = MAX_ROUNDS) -> Graph:
@@ -71,18 +89,19 @@ def statements_of(graph: Graph) -> list[Statement]:
 
 
 def _by_chaining(ontology: Graph, schema: list[Statement], facts: Facts, rules: Sequence[Rule],
-                 max_rounds: int) -> Iterator[Statement]:
+                 max_rounds: int) -> tuple[set[Statement], set[Statement]]:
+    """Everything entailed, and what of it the rules brought."""
     def every_fact() -> Iterable[Statement]:
         return itertools.chain(schema, facts())
 
     chaining = chain(compile_tbox(ontology), every_fact)
+    from_data = set(chaining.derived())
     if not rules:
-        yield from chaining.derived()
-        return
+        return from_data, set()
     reads = read_by(rules)
     working = ox.Store()
-    _insert(working, (f for f in every_fact() if reads is None or f[1] in reads))
-    _insert(working, (f for f in chaining.known_facts() if reads is None or f[1] in reads))
+    insert_facts(working, (f for f in every_fact() if reads is None or f[1] in reads))
+    insert_facts(working, (f for f in chaining.known_facts() if reads is None or f[1] in reads))
 
     def owl_rl_after(added: list[Statement], concluded: list[Statement]) -> list[Statement]:
         fresh = chaining.add_derived(added)
@@ -90,9 +109,9 @@ def _by_chaining(ontology: Graph, schema: list[Statement], facts: Facts, rules: 
             chaining.replay(every_fact())
         return [f for f in fresh if reads is None or f[1] in reads]
 
-    concluded = _alternate(rules, working, max_rounds, owl_rl_after)
-    yield from chaining.derived()
-    yield from concluded
+    concluded = alternate(rules, working, max_rounds, owl_rl_after)
+    found = {*chaining.derived(), *concluded}
+    return found, found - from_data
 
 
 def _by_reasonable(ontology: Graph, facts: Facts, rules: Sequence[Rule], max_rounds: int) -> Iterator[Statement]:
@@ -102,19 +121,19 @@ def _by_reasonable(ontology: Graph, facts: Facts, rules: Sequence[Rule], max_rou
         yield from inferred
         return
     working = ox.Store()
-    _insert(working, itertools.chain(statements_of(ontology), statements_of(data), inferred))
+    insert_facts(working, itertools.chain(statements_of(ontology), statements_of(data), inferred))
 
     def owl_rl_after(added: list[Statement], concluded: list[Statement]) -> list[Statement]:
         nonlocal inferred
         inferred = statements_of(infer(ontology, data + _graph(concluded)))
         return [f for f in inferred if _quad(f) not in working]
 
-    concluded = _alternate(rules, working, max_rounds, owl_rl_after)
+    concluded = alternate(rules, working, max_rounds, owl_rl_after)
     yield from inferred
     yield from concluded
 
 
-def _alternate(rules: Sequence[Rule], working: ox.Store, max_rounds: int,
+def alternate(rules: Sequence[Rule], working: ox.Store, max_rounds: int,
                owl_rl_after: Callable[[list[Statement], list[Statement]], list[Statement]]) -> list[Statement]:
     """The rules to their fixpoint over ``working``, then OWL 2 RL over what they added (given the
     round's additions and all of the rules' conclusions, it returns the new facts the rules read),
@@ -128,7 +147,7 @@ def _alternate(rules: Sequence[Rule], working: ox.Store, max_rounds: int,
         fresh = owl_rl_after(added, concluded)
         if not fresh:
             return concluded
-        _insert(working, fresh)
+        insert_facts(working, fresh)
     raise _no_fixpoint(rules, max_rounds)
 
 
@@ -138,7 +157,7 @@ def _no_fixpoint(rules: Sequence[Rule], max_rounds: int) -> ReasoningError:
                           hint="look for a rule that mints nodes the ontology's axioms then extend")
 
 
-def _insert(store: ox.Store, facts: Iterable[Statement]) -> None:
+def insert_facts(store: ox.Store, facts: Iterable[Statement]) -> None:
     lines = (f"{s} {p} {o} .\n" for s, p, o in facts)
     while batch := "".join(itertools.islice(lines, _INSERT_BATCH)):
         store.load(batch.encode(), format=ox.RdfFormat.N_TRIPLES)

@@ -33,15 +33,16 @@ https://www.w3.org/TR/owl2-profiles/#Reasoning_in_OWL_2_RL_and_RDF_Graphs_using_
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
+import pyoxigraph as ox
 from rdflib import Graph
 
 from kg_service.namespaces import GEO
 from kg_service.reason.chaining import SAME_AS, TYPE, Chaining, SchemaInData, Statement, TBox, compile_tbox, unsupported
-from kg_service.reason.entailment import keep, ontology_terms, statements_of
-from kg_service.reason.rules import Rule, classes_read, read_by
+from kg_service.reason.entailment import alternate, insert_facts, keep, ontology_terms, statements_of
+from kg_service.reason.rules import MAX_ROUNDS, Rule, classes_read, read_by
 from kg_service.reason.spatial import GEOMETRY_PREDICATES, PLACE_PREDICATES
 from kg_service.store import GraphStore
 
@@ -73,28 +74,40 @@ class AssertedChange:
 
 @dataclass(frozen=True)
 class InferredCorrection:
-    """The inferred graph's new statements about ``subjects``, replacing what it held about them."""
+    """The inferred graph's statements about ``subjects``, replacing what it held about them; and
+    the rules' part of the inferred graph when the rules ran again (None: it stays as it was)."""
 
     subjects: frozenset[str]
     before: frozenset[Statement]
     after: frozenset[Statement]
-
-    @property
-    def changed(self) -> frozenset[Statement]:
-        return self.before ^ self.after
+    rule_conclusions: frozenset[Statement] | None = None
 
 
-def correct_inferred(store: GraphStore, asserted_graphs: Sequence[str], inferred_graph: str, ontology: Graph,
-                     rules: Sequence[Rule], change: AssertedChange) -> InferredCorrection:
+@dataclass(frozen=True)
+class ReasonedGraphs:
+    """The graphs reasoning reads and writes."""
+
+    asserted: Sequence[str]  # the datasets' graphs and the spatial relations
+    inferred: str
+    rule_conclusions: frozenset[Statement] | None  # the rules' part of the inferred graph (None: not known)
+
+
+def correct_inferred(store: GraphStore, graphs: ReasonedGraphs, ontology: Graph, rules: Sequence[Rule],
+                     change: AssertedChange, max_rounds: int = MAX_ROUNDS) -> InferredCorrection:
     """What the inferred graph must hold about the nodes ``change`` reaches, read after the change
-    was committed to ``asserted_graphs``; raises ``NeedsFullReasoning`` where it cannot say."""
+    was committed to the asserted graphs; raises ``NeedsFullReasoning`` where it cannot say.
+
+    OWL 2 RL is followed from the change as the module says, over the inferred graph without the
+    rules' part. When what changed is something a rule reads, the rules run again over what they
+    read (``_rules_again``) and their part is replaced whole."""
     if unsupported(ontology):
         raise NeedsFullReasoning("the ontology uses constructs only the general reasoner covers")
     tbox = compile_tbox(ontology)
-    terms = ontology_terms(statements_of(ontology))
+    schema = statements_of(ontology)
+    terms = ontology_terms(schema)
     if any(term.startswith("_:") for fact in change.statements for term in fact):
         raise NeedsFullReasoning("the change has blank nodes, which get a new identity on every job")
-    lookup = _Lookup(store, [*asserted_graphs, inferred_graph], inferred_graph)
+    lookup = _Lookup(store, [*graphs.asserted, graphs.inferred], graphs.inferred)
     if any(p in GEOMETRY_PREDICATES for _, p, _ in change.statements) or lookup.have_geometry(
             {s for s, p, _ in change.statements if p == TYPE or p in PLACE_PREDICATES}, change.removed):
         raise NeedsFullReasoning("the change touches what the spatial relations read (geometries, stated "
@@ -111,18 +124,90 @@ def correct_inferred(store: GraphStore, asserted_graphs: Sequence[str], inferred
     if lookup.share_a_key(keyed, tbox.inverse_functional):
         raise NeedsFullReasoning("an added statement makes two nodes equal (a functional or inverse-functional "
                                  "property)")
+    by_rules = graphs.rule_conclusions or frozenset()
     subjects = frozenset(fact[0] for fact in gone | arriving)
     mentioning = lookup.mentioning(subjects)  # graph -> facts with a subject or object among them
-    before = frozenset(fact for fact in mentioning.get(inferred_graph, ()) if fact[0] in subjects)
-    asserted = {fact for graph, facts in mentioning.items() if graph != inferred_graph for fact in facts}
-    remaining = asserted | {fact for fact in mentioning.get(inferred_graph, ()) if fact not in gone} | arriving
+    inferred = mentioning.get(graphs.inferred, set())
+    from_data = inferred - by_rules  # what OWL 2 RL drew from the data alone
+    asserted = {fact for graph, facts in mentioning.items() if graph != graphs.inferred for fact in facts}
+    remaining = asserted | (from_data - gone) | arriving
     joining = [fact for fact in remaining if fact[0] in subjects and _joins(tbox, fact)]
     derived = _closure(tbox, remaining | lookup.onward(tbox, joining, subjects))
-    after = frozenset(fact for fact in derived if fact[0] in subjects and fact not in asserted and keep(fact, terms))
-    correction = InferredCorrection(subjects, before, after)
-    if rules and (read := _read_by_rules(lookup, rules, {*change.statements, *correction.changed})):
-        raise NeedsFullReasoning(f"the change reaches what the ontology's rules read ({', '.join(sorted(read)[:3])})")
-    return correction
+    before = frozenset(fact for fact in inferred if fact[0] in subjects)
+    before_from_data = {fact for fact in from_data if fact[0] in subjects}
+    after_from_data = {fact for fact in derived if fact[0] in subjects and fact not in asserted and keep(fact, terms)}
+    read = _read_by_rules(lookup, rules, {*change.statements, *(before_from_data ^ after_from_data)})
+    if not rules or not read:  # the rules read nothing that changed: their part stays as it is
+        return InferredCorrection(subjects, before,
+                                  frozenset(after_from_data | {fact for fact in by_rules if fact[0] in subjects}))
+    if graphs.rule_conclusions is None:
+        raise NeedsFullReasoning(f"the change reaches what the ontology's rules read ({', '.join(sorted(read)[:3])}) "
+                                 "and the rules' part of the inferred graph is not known")
+    correction = _Corrected(lookup, by_rules, subjects, frozenset(before_from_data), frozenset(after_from_data))
+    concluded = _rules_again(lookup, tbox, schema, rules, correction, max_rounds)
+    fresh = frozenset(fact for fact in concluded if keep(fact, terms)) - correction.known(concluded)
+    reached = subjects | {fact[0] for fact in by_rules | fresh}
+    held = lookup.about(reached, graphs.inferred)
+    kept = {fact for fact in held - by_rules if fact[0] not in subjects}
+    return InferredCorrection(frozenset(reached), frozenset(held), frozenset(kept | after_from_data | fresh), fresh)
+
+
+@dataclass(frozen=True)
+class _Corrected:
+    """The inferred graph's part from the data alone, as corrected: the store's, with what it said
+    about ``subjects`` replaced."""
+
+    lookup: _Lookup
+    by_rules: frozenset[Statement]  # the rules' part before the change, left out
+    subjects: frozenset[str]
+    before: frozenset[Statement]
+    after: frozenset[Statement]
+
+    def known(self, facts: Iterable[Statement]) -> set[Statement]:
+        """Those of ``facts`` asserted, or drawn from the data alone."""
+        facts = set(facts)
+        inferred = self.lookup.inferred(facts) - self.by_rules - self.before
+        return self.lookup.asserted(facts) | inferred | (facts & self.after)
+
+    def read(self, predicates: frozenset[str], classes: frozenset[str] | None) -> Iterator[Statement]:
+        """The asserted facts and those drawn from the data alone with one of ``predicates`` (types:
+        of one of ``classes``; any when None)."""
+        for graph, fact in self.lookup.with_predicates(predicates, classes):
+            if graph != self.lookup.inferred_graph or (fact not in self.by_rules and fact not in self.before):
+                yield fact
+        for fact in self.after:
+            if fact[1] in predicates and (fact[1] != TYPE or classes is None or fact[2] in classes):
+                yield fact
+
+
+def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Sequence[Rule],
+                 corrected: _Corrected, max_rounds: int) -> set[Statement]:
+    """The rules' part of the inferred graph, from scratch: the rules over the statements with the
+    predicates they read (types: of the classes they ask for), alternating with OWL 2 RL over
+    what they conclude, which must stay within what this module follows."""
+    predicates = read_by(rules)
+    if predicates is None:
+        raise NeedsFullReasoning("a rule reads triples of any predicate")
+    classes = classes_read(rules, lookup.subjects_of)
+
+    def is_read(fact: Statement) -> bool:
+        return fact[1] in predicates and (fact[1] != TYPE or classes is None or fact[2] in classes)
+
+    working = ox.Store()
+    schema_facts = _closure(tbox, set(schema))
+    insert_facts(working, (fact for fact in schema_facts if is_read(fact)))
+    insert_facts(working, corrected.read(predicates, classes))
+    drawn: set[Statement] = set()
+
+    def owl_rl_after(added: list[Statement], concluded: list[Statement]) -> list[Statement]:
+        consequences, keyed = _following(tbox, lookup, frozenset(added))
+        if lookup.share_a_key(keyed, tbox.inverse_functional):
+            raise NeedsFullReasoning("a rule's conclusion makes two nodes equal")
+        new = consequences - drawn - set(concluded) - corrected.known(consequences)
+        drawn.update(new)
+        return [fact for fact in new if is_read(fact)]
+
+    return {*alternate(rules, working, max_rounds, owl_rl_after), *drawn}
 
 
 def _read_by_rules(lookup: _Lookup, rules: Sequence[Rule], facts: set[Statement]) -> set[str]:
@@ -203,16 +288,22 @@ class _Lookup:
     """Questions to the store about a few nodes, a VALUES block at a time."""
 
     def __init__(self, store: GraphStore, graphs: Sequence[str], inferred_graph: str) -> None:
-        self._store, self._graphs, self._inferred = store, list(graphs), inferred_graph
+        self._store, self._graphs, self.inferred_graph = store, list(graphs), inferred_graph
 
     def _in_graphs(self, variable: str) -> str:
         return f"FILTER ({variable} IN ({', '.join(f'<{g}>' for g in self._graphs)}))"
 
     def asserted(self, facts: Iterable[Statement]) -> set[Statement]:
         """Those of ``facts`` some asserted graph holds."""
+        return self._held(facts, [g for g in self._graphs if g != self.inferred_graph])
+
+    def inferred(self, facts: Iterable[Statement]) -> set[Statement]:
+        """Those of ``facts`` the inferred graph holds."""
+        return self._held(facts, [self.inferred_graph])
+
+    def _held(self, facts: Iterable[Statement], asserted: list[str]) -> set[Statement]:
         found: set[Statement] = set()
-        ordered = sorted(facts)
-        asserted = [g for g in self._graphs if g != self._inferred]
+        ordered = sorted(fact for fact in facts if not any(term.startswith("_:") for term in fact))
         if not asserted:
             return found
         for start in range(0, len(ordered), _LOOKUP_BATCH):
@@ -289,6 +380,33 @@ class _Lookup:
             if self._store.select_text(f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} {pattern} }} LIMIT 1"):
                 return True
         return False
+
+    def about(self, nodes: Iterable[str], graph: str) -> set[Statement]:
+        """The statements of ``graph`` with one of ``nodes`` as subject."""
+        found: set[Statement] = set()
+        ordered = sorted(node for node in nodes if node.startswith("<"))
+        for start in range(0, len(ordered), _LOOKUP_BATCH):
+            values = " ".join(ordered[start:start + _LOOKUP_BATCH])
+            rows = self._store.select_text(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> "
+                                           "{ ?s ?p ?o } }")
+            found |= {(s or "", p or "", o or "") for s, p, o in rows}
+        return found
+
+    def with_predicates(self, predicates: frozenset[str], classes: frozenset[str] | None
+                        ) -> Iterator[tuple[str, Statement]]:
+        """(graph, statement) for every statement with one of ``predicates``; types only of
+        ``classes`` (any when None)."""
+        others = " ".join(sorted(predicates - {TYPE}))
+        queries = [f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?p {{ {others} }} GRAPH ?g {{ ?s ?p ?o }} "
+                   f"{self._in_graphs('?g')} }}"] if others else []
+        if TYPE in predicates:
+            typed = f"VALUES ?o {{ {' '.join(sorted(classes))} }}" if classes is not None else ""
+            if classes is None or classes:
+                queries.append(f"SELECT ?g ?s ?p ?o WHERE {{ {typed} VALUES ?p {{ {TYPE} }} GRAPH ?g {{ ?s ?p ?o }} "
+                               f"{self._in_graphs('?g')} }}")
+        for query in queries:
+            for graph, s, p, o in self._store.select_text(query):
+                yield (graph or "").strip("<>"), (s or "", p or "", o or "")
 
     def mentioning(self, nodes: Iterable[str]) -> dict[str, set[Statement]]:
         """Per graph, the statements with one of ``nodes`` as subject or object."""

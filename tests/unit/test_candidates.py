@@ -111,3 +111,7 @@ def test_the_pipeline_writes_candidates_from_point_features_to_their_own_graph(t
         assert link_candidates(settings, store) == 1
         assert store.query(f"ASK {{ GRAPH <{settings.graphs.candidates}> {{ <{BASE}customer/31> "
                            f"<{SKOS.closeMatch}> <{BASE}hospital/2> }} }}") is True
+        # a crosswalk a department states (either way round) takes the pair out of the candidates
+        store.load(f"<{BASE}hospital/2> <{CITY.suppliedBy}> <{BASE}customer/31> <{WATER}> .".encode(),
+                   RdfFormat.N_QUADS)
+        assert link_candidates(settings, store) == 0
