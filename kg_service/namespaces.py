@@ -50,12 +50,6 @@ class GraphNames:
         return self._graph("inferred")
 
     @property
-    def rule_conclusions(self) -> str:
-        """The part of the inferred graph the ontology's rules brought (kept apart as well, so that
-        reasoning after a change can run the rules again without what they concluded before)."""
-        return self._graph("rule-conclusions")
-
-    @property
     def candidates(self) -> str:
         """Near-matches across departments (``skos:closeMatch`` with a score), recomputed by reasoning."""
         return self._graph("candidates")

@@ -40,7 +40,7 @@ from kg_service.lift.terms import lexical_of
 from kg_service.namespaces import CITY
 from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
 from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
-from kg_service.reason import Rule, checked_ontology, load_rules
+from kg_service.reason import Rule, checked_ontology, load_rules, rule_part
 from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links, reads_candidates
 from kg_service.reason.entailment import entail_layers
 from kg_service.reason.incremental import AssertedChange, NeedsFullReasoning, ReasonedGraphs, correct_inferred
@@ -414,18 +414,13 @@ def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None 
     graphs = [*_source_graphs(settings, store), settings.graphs.spatial]
     inputs = _reasoning_inputs(settings, store, vocabulary)
     entailment = entail_layers(vocabulary.ontology, lambda: statements(store, graphs), rules)
-    by_rules = entailment.by_rules
-    stamp = Literal(inputs).n3()
-    # the inferred graph, the rules' part of it, and the stamp of what they were inferred from, together
+    # the inferred graph and the stamp of what it was inferred from, together
     store.commit(GraphWrites(
-        replace={settings.graphs.inferred: (f"{s} {p} {o} .\n".encode() for s, p, o in sorted(entailment.facts)),
-                 settings.graphs.rule_conclusions: "".join(f"{s} {p} {o} .\n" for s, p, o in sorted(by_rules or ()))
-                 .encode()},
-        retract=[(settings.graphs.provenance, graph, str(CITY.contentHash), None)
-                 for graph in (settings.graphs.inferred, settings.graphs.rule_conclusions)],
-        add={settings.graphs.provenance: f"<{settings.graphs.inferred}> <{CITY.contentHash}> {stamp} .\n".encode()
-             + (f"<{settings.graphs.rule_conclusions}> <{CITY.contentHash}> {stamp} .\n".encode()
-                if by_rules is not None else b"")}))
+        replace={settings.graphs.inferred: (f"{s} {p} {o} .\n".encode() for s, p, o in sorted(entailment.facts))},
+        retract=[(settings.graphs.provenance, settings.graphs.inferred, str(CITY.contentHash), None)],
+        add={settings.graphs.provenance: f"<{settings.graphs.inferred}> <{CITY.contentHash}> "
+                                         f"{Literal(inputs).n3()} .\n".encode()}))
+    rule_part.save(settings.data_dir, inputs, entailment.by_rules)
     link_candidates(settings, store)
     return len(entailment.facts)
 
@@ -440,38 +435,23 @@ def reason_after(settings: Settings, store: GraphStore, vocabulary: Vocabulary, 
                                                           "before this run, or a job replaced a dataset whole"
     graphs = settings.graphs
     inputs = _reasoning_inputs(settings, store, vocabulary)
-    by_rules = _rule_conclusions(settings, store)
+    by_rules = rule_part.load(settings.data_dir, _reasoned_from(settings, store) or "")
     try:
         correction = correct_inferred(
             store, ReasonedGraphs([*_source_graphs(settings, store), graphs.spatial], graphs.inferred, by_rules),
             vocabulary.ontology, rules, change)
     except NeedsFullReasoning as why:
         return reason(settings, store, vocabulary, rules), f"full: {why}"
-    stamp = Literal(inputs).n3()
-    stamped = [graphs.inferred, *([graphs.rule_conclusions] if by_rules is not None else [])]
     store.commit(GraphWrites(
-        replace={graphs.rule_conclusions: "".join(f"{s} {p} {o} .\n" for s, p, o in sorted(correction.rule_conclusions))
-                 .encode()} if correction.rule_conclusions is not None else {},
         retract=[*((graphs.inferred, s[1:-1], None, None) for s in sorted(correction.subjects)),
-                 *((graphs.provenance, graph, str(CITY.contentHash), None) for graph in stamped)],
+                 (graphs.provenance, graphs.inferred, str(CITY.contentHash), None)],
         add={graphs.inferred: "".join(f"{s} {p} {o} .\n" for s, p, o in sorted(correction.after)).encode(),
-             graphs.provenance: "".join(f"<{graph}> <{CITY.contentHash}> {stamp} .\n" for graph in stamped).encode()}))
+             graphs.provenance: f"<{graphs.inferred}> <{CITY.contentHash}> {Literal(inputs).n3()} .\n".encode()}))
+    rule_part.save(settings.data_dir, inputs,
+                   correction.rule_conclusions if correction.rule_conclusions is not None else by_rules)
     if reads_candidates(change.statements):
         link_candidates(settings, store)
     return store.count(graphs.inferred), "incremental"
-
-
-def _rule_conclusions(settings: Settings, store: GraphStore) -> frozenset[tuple[str, str, str]] | None:
-    """The rules' part of the inferred graph, when it was recorded with the inferred graph (the
-    same stamp); None otherwise."""
-    graphs = settings.graphs
-    stamps = store.select_text(f"SELECT ?graph ?hash WHERE {{ GRAPH <{graphs.provenance}> {{ ?graph "
-                               f"<{CITY.contentHash}> ?hash VALUES ?graph {{ <{graphs.inferred}> "
-                               f"<{graphs.rule_conclusions}> }} }} }}")
-    if len(stamps) != 2 or stamps[0][1] != stamps[1][1]:
-        return None
-    rows = store.select_text(f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graphs.rule_conclusions}> {{ ?s ?p ?o }} }}")
-    return frozenset((s or "", p or "", o or "") for s, p, o in rows)
 
 
 def link_candidates(settings: Settings, store: GraphStore) -> int:

@@ -17,6 +17,7 @@ from rdflib import OWL, RDF, RDFS, Graph, Namespace
 from kg_service import pipeline
 from kg_service.config import Settings, load_settings, project_path
 from kg_service.generate import generate_city
+from kg_service.reason import rule_part
 from kg_service.reason.incremental import AssertedChange, NeedsFullReasoning, ReasonedGraphs, correct_inferred
 from kg_service.store import GraphStore, GraphWrites, open_store
 
@@ -51,6 +52,10 @@ def _graph(store: GraphStore, iri: str) -> set[tuple[str, ...]]:
     return {tuple(term.n3() for term in triple) for triple in result}
 
 
+def _rule_part(settings: Settings) -> str:
+    return (settings.data_dir / rule_part.FILE_NAME).read_text(encoding="utf-8")
+
+
 def _edit_csv(path: Path, encoding: str, change: Callable[[list[list[str]]], None]) -> None:
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode(encoding))))
     change(rows)
@@ -66,13 +71,15 @@ def _reingest_and_compare(settings: Settings, store: GraphStore, dataset: str, e
     report = pipeline.ingest(settings, store, [dataset])
     (job,) = report.datasets
     assert job.entities_changed > 0 and job.reconciles
-    graphs = (settings.graphs.inferred, settings.graphs.candidates, settings.graphs.rule_conclusions)
+    graphs = (settings.graphs.inferred, settings.graphs.candidates)
     incremental = [_graph(store, graph) for graph in graphs]
     assert report.inferred_triples == len(incremental[0])
+    kept = _rule_part(settings)
     pipeline.reason(settings, store)
     full = [_graph(store, graph) for graph in graphs]
     assert incremental[0] == full[0], (sorted(full[0] - incremental[0])[:5], sorted(incremental[0] - full[0])[:5])
-    assert incremental[1:] == full[1:]
+    assert incremental[1] == full[1]
+    assert kept == _rule_part(settings)  # the same inputs' stamp, the same rules' part
     return report.reasoning
 
 
@@ -100,11 +107,24 @@ def test_changed_readings_run_the_rules_again(city: tuple[Settings, GraphStore])
         for row in rows[1:4]:
             row[value], row[taken], row[unit] = "1", "2031-01-01T00:00:00+08:00", "m3/d"
     settings, store = city
-    concluded_before = _graph(store, settings.graphs.rule_conclusions)
+    concluded_before = _rule_part(settings).splitlines()[1:]
     how = _reingest_and_compare(settings, store, READINGS,
                                 lambda m: _edit_csv(m / "water" / "sample" / "flow-readings.csv", "utf-8", change))
     assert how == "incremental"
-    assert _graph(store, settings.graphs.rule_conclusions) != concluded_before  # the rules concluded otherwise
+    assert _rule_part(settings).splitlines()[1:] != concluded_before  # the rules concluded otherwise
+
+
+def test_without_the_rules_part_a_change_they_read_is_reasoned_over_everything(
+        city: tuple[Settings, GraphStore]) -> None:
+    settings, store = city
+    path = settings.data_dir / rule_part.FILE_NAME
+    path.write_text(path.read_text(encoding="utf-8").replace("# inferred from ", "# inferred from x"), encoding="utf-8")
+
+    def change(rows: list[list[str]]) -> None:
+        rows[1][rows[0].index("读数")] = "1"
+    how = _reingest_and_compare(settings, store, READINGS,
+                                lambda m: _edit_csv(m / "water" / "sample" / "flow-readings.csv", "utf-8", change))
+    assert how.startswith("full: ") and "not known" in how
 
 
 def test_a_moved_school_is_reasoned_over_everything_because_spatial_relations_read_it(
