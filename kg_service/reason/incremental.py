@@ -23,11 +23,12 @@ So, when no changed node has an equal and these hold:
   from one of them, since its first premise mentions its subject);
 - no fact about another node changes.
 
-The inferred graph's statements about X are then replaced, in one transaction. Outside these
-conditions, and when the change touches what the spatial relations or the ontology's rules read
-(rules compare, count and negate, so a change cannot be followed through them; for types, only
-the classes a rule asks for count), ``NeedsFullReasoning`` says why and the caller reasons over
-everything.
+The inferred graph's statements about X are then replaced, in one transaction. The ontology's
+rules compare, count and negate, so a change cannot be followed through them: when it touches
+what they read (for types, only the classes a rule asks for count), they run again over all they
+read, and the part of the inferred graph they brought (kept apart, ``rule_part``) is replaced
+whole. Outside these conditions, and when the change touches what the spatial relations read,
+``NeedsFullReasoning`` says why and the caller reasons over everything.
 https://www.w3.org/TR/owl2-profiles/#Reasoning_in_OWL_2_RL_and_RDF_Graphs_using_Rules
 """
 
