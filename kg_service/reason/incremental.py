@@ -75,8 +75,8 @@ class AssertedChange:
 
 @dataclass(frozen=True)
 class InferredCorrection:
-    """The inferred graph's statements about ``subjects``, replacing what it held about them; and
-    the rules' part of the inferred graph when the rules ran again (None: it stays as it was)."""
+    """The inferred graph's statements about ``subjects`` (``before``), to be replaced by ``after``;
+    and the rules' part of the inferred graph when the rules ran again (None: it stays as it was)."""
 
     subjects: frozenset[str]
     before: frozenset[Statement]
