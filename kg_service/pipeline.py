@@ -44,6 +44,7 @@ from kg_service.reason import Rule, checked_ontology, load_rules, rule_part
 from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links, reads_candidates
 from kg_service.reason.entailment import entail_layers
 from kg_service.reason.incremental import AssertedChange, NeedsFullReasoning, ReasonedGraphs, correct_inferred
+from kg_service.reason.rules import rules_hash
 from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat, statements
 from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph
@@ -160,12 +161,13 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
 
 
 def _reasoning_inputs(settings: Settings, store: GraphStore, vocabulary: Vocabulary) -> str:
-    """One hash of what reasoning reads: the ontology and every dataset's content stamp."""
+    """One hash of what reasoning reads: the ontology, its rules and every dataset's content stamp."""
     rows = store.select_text(f"SELECT ?graph ?hash WHERE {{ GRAPH <{settings.graphs.provenance}> {{ "
                              f"?graph <{CITY.contentHash}> ?hash FILTER (STRSTARTS(STR(?graph), "
                              f"{Literal(settings.graphs.source_prefix).n3()})) }} }}")
     stamps = sorted(f"{graph} {stamp}" for graph, stamp in rows)
-    return hashlib.sha256("\n".join([vocabulary.content_hash, *stamps]).encode()).hexdigest()
+    rules = rules_hash(settings.ontology_dir)
+    return hashlib.sha256("\n".join([vocabulary.content_hash, rules, *stamps]).encode()).hexdigest()
 
 
 def _reasoned_from(settings: Settings, store: GraphStore) -> str | None:

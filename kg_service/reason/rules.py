@@ -14,6 +14,7 @@ millions of triples. ``entailment`` alternates them with OWL 2 RL.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,6 +54,15 @@ class Rule:
                 return None
             found |= {f"<{iri}>" for iri in _iris_of(predicate)}
         return frozenset(found)
+
+
+def rules_hash(ontology_dir: Path) -> str:
+    """One hash of the rule files' names and contents: what reasoning concluded with other rules is
+    stale (the ontology's content hash covers its Turtle files only)."""
+    digest = hashlib.sha256()
+    for path in sorted((ontology_dir / RULES_FOLDER).glob("*.rq")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def read_by(rules: Sequence[Rule]) -> frozenset[str] | None:

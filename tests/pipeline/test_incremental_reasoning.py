@@ -144,6 +144,23 @@ def test_a_run_after_a_failed_reasoning_reasons_over_everything(city: tuple[Sett
     assert how.startswith("full: ")
 
 
+def test_a_changed_rule_makes_reasoning_run_again(reasoned_city: Path, tmp_path: Path) -> None:
+    shutil.copytree(reasoned_city, tmp_path, dirs_exist_ok=True)
+    shutil.copytree(project_path("ontology"), tmp_path / "ontology")
+    settings = load_settings(data_dir=tmp_path / "data", in_memory=False, mappings_dir=tmp_path / "mappings",
+                             ontology_dir=tmp_path / "ontology")
+    with open_store(settings) as store:
+        assert pipeline.ingest(settings, store, [ENTERPRISES]).reasoning == "unchanged"
+        rule = next((tmp_path / "ontology" / "rules").glob("04-*.rq"))  # no station is ever above 1000x
+        rule.write_text(rule.read_text(encoding="utf-8").replace("?share * ?capacity", "1000 * ?capacity"),
+                        encoding="utf-8")
+        assert "1000 * ?capacity" in rule.read_text(encoding="utf-8")
+        before = _graph(store, settings.graphs.inferred)
+        report = pipeline.ingest(settings, store, [ENTERPRISES])
+        assert report.reasoning.startswith("full: ")  # no data changed, but the rules did
+        assert _graph(store, settings.graphs.inferred) != before
+
+
 # The correction itself, on a small ontology: what a removal takes away and what still holds.
 EX = Namespace("https://example.org/")
 DATA, INFERRED = f"{EX}graph/data", f"{EX}graph/inferred"
