@@ -437,11 +437,13 @@ def reason_after(settings: Settings, store: GraphStore, vocabulary: Vocabulary, 
                                                           "before this run, or a job replaced a dataset whole"
     graphs = settings.graphs
     inputs = _reasoning_inputs(settings, store, vocabulary)
-    by_rules = rule_part.load(settings.data_dir, _reasoned_from(settings, store) or "")
+    since = _reasoned_from(settings, store) or ""
+    by_rules = rule_part.load(settings.data_dir, since)
+    kept = rule_part.KeptWorkingStore(settings.data_dir, since, inputs)
     try:
         correction = correct_inferred(
-            store, ReasonedGraphs([*_source_graphs(settings, store), graphs.spatial], graphs.inferred, by_rules),
-            vocabulary.ontology, rules, change)
+            store, ReasonedGraphs([*_source_graphs(settings, store), graphs.spatial], graphs.inferred, by_rules,
+                                  kept), vocabulary.ontology, rules, change)
     except NeedsFullReasoning as why:
         return reason(settings, store, vocabulary, rules), f"full: {why}"
     store.commit(GraphWrites(

@@ -34,6 +34,7 @@ https://www.w3.org/TR/owl2-profiles/#Reasoning_in_OWL_2_RL_and_RDF_Graphs_using_
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ from rdflib import Graph
 from kg_service.namespaces import GEO
 from kg_service.reason.chaining import SAME_AS, TYPE, Chaining, SchemaInData, Statement, TBox, compile_tbox, unsupported
 from kg_service.reason.entailment import alternate, insert_facts, keep, ontology_terms, statements_of
+from kg_service.reason.rule_part import KeptWorkingStore
 from kg_service.reason.rules import MAX_ROUNDS, Rule, classes_read, read_by
 from kg_service.reason.spatial import GEOMETRY_PREDICATES, PLACE_PREDICATES
 from kg_service.store import GraphStore
@@ -91,6 +93,7 @@ class ReasonedGraphs:
     asserted: Sequence[str]  # the datasets' graphs and the spatial relations
     inferred: str
     rule_conclusions: frozenset[Statement] | None  # the rules' part of the inferred graph (None: not known)
+    kept_working: KeptWorkingStore | None = None  # the rules' working store of the last run, if kept
 
 
 def correct_inferred(store: GraphStore, graphs: ReasonedGraphs, ontology: Graph, rules: Sequence[Rule],
@@ -144,8 +147,9 @@ def correct_inferred(store: GraphStore, graphs: ReasonedGraphs, ontology: Graph,
     if graphs.rule_conclusions is None:
         raise NeedsFullReasoning(f"the change reaches what the ontology's rules read ({', '.join(sorted(read)[:3])}) "
                                  "and the rules' part of the inferred graph is not known")
-    correction = _Corrected(lookup, by_rules, subjects, frozenset(before_from_data), frozenset(after_from_data))
-    concluded = _rules_again(lookup, tbox, schema, rules, correction, max_rounds)
+    correction = _Corrected(lookup, by_rules, subjects, frozenset(before_from_data), frozenset(after_from_data),
+                            removed, change.added)
+    concluded = _rules_again(lookup, tbox, schema, rules, correction, max_rounds, graphs.kept_working)
     fresh = frozenset(fact for fact in concluded if keep(fact, terms)) - correction.known(concluded)
     reached = subjects | {fact[0] for fact in by_rules | fresh}
     held = lookup.about(reached, graphs.inferred)
@@ -163,6 +167,8 @@ class _Corrected:
     subjects: frozenset[str]
     before: frozenset[Statement]
     after: frozenset[Statement]
+    removed: frozenset[Statement]  # asserted before the change, and now in no graph
+    added: frozenset[Statement]
 
     def known(self, facts: Iterable[Statement]) -> set[Statement]:
         """Those of ``facts`` asserted, or drawn from the data alone."""
@@ -182,22 +188,34 @@ class _Corrected:
 
 
 def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Sequence[Rule],
-                 corrected: _Corrected, max_rounds: int) -> set[Statement]:
+                 corrected: _Corrected, max_rounds: int, kept: KeptWorkingStore | None) -> set[Statement]:
     """The rules' part of the inferred graph, from scratch: the rules over the statements with the
     predicates they read (types: of the classes they ask for), alternating with OWL 2 RL over
-    what they conclude, which must stay within what this module follows."""
+    what they conclude, which must stay within what this module follows. Their working store is
+    the one the last run kept, brought up to date, when there is one."""
     predicates = read_by(rules)
     if predicates is None:
         raise NeedsFullReasoning("a rule reads triples of any predicate")
     classes = classes_read(rules, lookup.subjects_of)
+    classes_key = hashlib.sha256(" ".join(sorted(classes or ["any"])).encode()).hexdigest()
 
     def is_read(fact: Statement) -> bool:
         return fact[1] in predicates and (fact[1] != TYPE or classes is None or fact[2] in classes)
 
-    working = ox.Store()
-    schema_facts = _closure(tbox, set(schema))
-    insert_facts(working, (fact for fact in schema_facts if is_read(fact)))
-    insert_facts(working, corrected.read(predicates, classes))
+    working = kept.reopen(classes_key) if kept is not None else None
+    if working is not None:
+        # what the rules concluded last time goes, and the change comes in: removals first, since an
+        # added statement may be one that was inferred before
+        gone = [*corrected.by_rules, *corrected.removed, *(corrected.before - corrected.after)]
+        for triple in ox.parse("".join(f"{s} {p} {o} .\n" for s, p, o in gone if is_read((s, p, o))).encode(),
+                               format=ox.RdfFormat.N_TRIPLES):
+            working.remove(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
+        insert_facts(working, (fact for fact in (*corrected.added, *(corrected.after - corrected.before))
+                               if is_read(fact)))
+    else:
+        working = kept.fresh() if kept is not None else ox.Store()
+        insert_facts(working, (fact for fact in _closure(tbox, set(schema)) if is_read(fact)))
+        insert_facts(working, corrected.read(predicates, classes))
     drawn: set[Statement] = set()
 
     def owl_rl_after(added: list[Statement], concluded: list[Statement]) -> list[Statement]:
@@ -208,7 +226,10 @@ def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Se
         drawn.update(new)
         return [fact for fact in new if is_read(fact)]
 
-    return {*alternate(rules, working, max_rounds, owl_rl_after), *drawn}
+    concluded = {*alternate(rules, working, max_rounds, owl_rl_after), *drawn}
+    if kept is not None:
+        kept.seal(working, classes_key)
+    return concluded
 
 
 def _read_by_rules(lookup: _Lookup, rules: Sequence[Rule], facts: set[Statement]) -> set[str]:

@@ -1,4 +1,5 @@
-"""The part of the inferred graph the ontology's rules brought, kept beside the store.
+"""What reasoning keeps beside the store about the ontology's rules: the part of the inferred graph
+they brought, and their working store.
 
 Reasoning after a change the rules read runs them again, and must then know which inferred
 statements were theirs. A named graph of their own would show each of them twice to a query over
@@ -11,12 +12,16 @@ file left by an interrupted run, or by another store in the same directory, is n
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
+
+import pyoxigraph as ox
 
 from kg_service.reason.chaining import Statement
 
 FILE_NAME = "rule-conclusions.nt"
+WORKING_FOLDER = "rules-working"
 _STAMP = "# inferred from "
 
 
@@ -47,3 +52,47 @@ def load(data_dir: Path, stamp: str) -> frozenset[Statement] | None:
         subject, predicate, rest = line.split(" ", 2)
         found.add((subject, predicate, rest.removesuffix(" .")))
     return frozenset(found)
+
+
+class KeptWorkingStore:
+    """The rules' working store, kept on disk between runs: the statements the rules read and what
+    they concluded, as the last run left them. Reading those statements out of the store again is
+    most of what running the rules after a change costs; a kept one is brought up to date by the
+    change instead. It is trusted only under the stamp it was sealed with, and unsealed while it
+    is being changed, so an interrupted run leaves one that is never trusted."""
+
+    def __init__(self, data_dir: Path, since: str, stamp: str) -> None:
+        self._folder = data_dir / WORKING_FOLDER
+        self._since, self._stamp = since, stamp  # the stamps of the inferred graph before and after
+        self._on_disk = False
+
+    def reopen(self, classes: str) -> ox.Store | None:
+        """The store as the last run sealed it, when that run left the inferred graph as it is now."""
+        mark = self._folder / "stamp"
+        try:
+            if mark.read_text(encoding="utf-8") != f"{self._since} {classes}":
+                return None
+            mark.unlink()
+            store = ox.Store(str(self._folder / "store"))
+        except (OSError, UnicodeDecodeError):
+            return None
+        self._on_disk = True
+        return store
+
+    def fresh(self) -> ox.Store:
+        """An empty store in place of the kept one (in memory when the data directory refuses it)."""
+        shutil.rmtree(self._folder, ignore_errors=True)
+        try:
+            self._folder.mkdir(parents=True)
+            store = ox.Store(str(self._folder / "store"))
+        except OSError:
+            return ox.Store()
+        self._on_disk = True
+        return store
+
+    def seal(self, store: ox.Store, classes: str) -> None:
+        """Keep ``store`` for the next run, once it holds the state the inferred graph is being given."""
+        if not self._on_disk:
+            return
+        store.flush()
+        (self._folder / "stamp").write_text(f"{self._stamp} {classes}", encoding="utf-8")

@@ -114,6 +114,24 @@ def test_changed_readings_run_the_rules_again(city: tuple[Settings, GraphStore])
     assert _rule_part(settings).splitlines()[1:] != concluded_before  # the rules concluded otherwise
 
 
+def test_the_rules_working_store_is_kept_and_brought_up_to_date(city: tuple[Settings, GraphStore],
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    settings, store = city
+    built: list[int] = []
+    fresh = rule_part.KeptWorkingStore.fresh
+    monkeypatch.setattr(rule_part.KeptWorkingStore, "fresh", lambda self: built.append(1) or fresh(self))
+    for round_number in range(3):
+        def change(rows: list[list[str]], shift: int = round_number) -> None:
+            value, taken, unit = (rows[0].index(h) for h in ("读数", "采集时间", "单位"))
+            for row in rows[1 + shift:4 + shift]:  # other stations' latest flows, each round
+                row[value], row[taken], row[unit] = "1", f"203{shift}-01-01T00:00:00+08:00", "m3/d"
+        how = _reingest_and_compare(settings, store, READINGS,
+                                    lambda m, change=change: _edit_csv(m / "water" / "sample" / "flow-readings.csv",
+                                                                        "utf-8", change))
+        assert how == "incremental"
+    assert built == [1]  # built on the first change, brought up to date on the next two
+
+
 def test_without_the_rules_part_a_change_they_read_is_reasoned_over_everything(
         city: tuple[Settings, GraphStore]) -> None:
     settings, store = city
