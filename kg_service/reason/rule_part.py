@@ -55,16 +55,16 @@ def load(data_dir: Path, stamp: str) -> frozenset[Statement] | None:
 
 
 class KeptWorkingStore:
-    """The rules' working store, kept on disk between runs: the statements the rules read and what
-    they concluded, as the last run left them. Reading those statements out of the store again is
-    most of what running the rules after a change costs; a kept one is brought up to date by the
-    change instead. It is trusted only under the stamp it was sealed with, and unsealed while it
-    is being changed, so an interrupted run leaves one that is never trusted."""
+    """The rules' working store, kept between runs as an N-Triples file: the statements the rules
+    read and what they concluded, as the last run left them. Reading those statements out of the
+    store again is most of what running the rules after a change costs; the kept ones are loaded
+    into memory (the rules run several times slower over a store on disk) and brought up to date
+    by the change instead. They are trusted only under the stamp they were sealed with, and
+    unsealed while they are being changed, so an interrupted run leaves nothing trusted."""
 
     def __init__(self, data_dir: Path, since: str, stamp: str) -> None:
         self._folder = data_dir / WORKING_FOLDER
         self._since, self._stamp = since, stamp  # the stamps of the inferred graph before and after
-        self._on_disk = False
 
     def reopen(self, classes: str) -> ox.Store | None:
         """The store as the last run sealed it, when that run left the inferred graph as it is now."""
@@ -73,26 +73,25 @@ class KeptWorkingStore:
             if mark.read_text(encoding="utf-8") != f"{self._since} {classes}":
                 return None
             mark.unlink()
-            store = ox.Store(str(self._folder / "store"))
-        except (OSError, UnicodeDecodeError):
+            store = ox.Store()
+            store.bulk_load(path=str(self._folder / "statements.nt"), format=ox.RdfFormat.N_TRIPLES)
+        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             return None
-        self._on_disk = True
         return store
 
     def fresh(self) -> ox.Store:
-        """An empty store in place of the kept one (in memory when the data directory refuses it)."""
+        """An empty store, in place of the kept one."""
         shutil.rmtree(self._folder, ignore_errors=True)
-        try:
-            self._folder.mkdir(parents=True)
-            store = ox.Store(str(self._folder / "store"))
-        except OSError:
-            return ox.Store()
-        self._on_disk = True
-        return store
+        return ox.Store()
 
     def seal(self, store: ox.Store, classes: str) -> None:
         """Keep ``store`` for the next run, once it holds the state the inferred graph is being given."""
-        if not self._on_disk:
-            return
-        store.flush()
-        (self._folder / "stamp").write_text(f"{self._stamp} {classes}", encoding="utf-8")
+        try:
+            self._folder.mkdir(parents=True, exist_ok=True)
+            (self._folder / "stamp").unlink(missing_ok=True)
+            partial = self._folder / "statements.partial"
+            store.dump(output=str(partial), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+            os.replace(partial, self._folder / "statements.nt")
+            (self._folder / "stamp").write_text(f"{self._stamp} {classes}", encoding="utf-8")
+        except OSError:
+            pass  # nothing kept: the next run reads the statements out of the store again
