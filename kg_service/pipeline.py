@@ -147,11 +147,13 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
         report.datasets.append(dataset_report)
         change = change.then(dataset_change) if change is not None and dataset_change is not None else None
     with progress.stage("reasoning", total=None):
-        if _reasoned_from(settings, store) == _reasoning_inputs(settings, store, vocabulary):
+        since, inputs = _reasoned_from(settings, store), _reasoning_inputs(settings, store, vocabulary)
+        if since == inputs:
             # no job changed any data and the ontology is the same: what reasoning made still holds
             report.inferred_triples = store.count(settings.graphs.inferred)
         else:
-            report.inferred_triples, report.reasoning = reason_after(settings, store, vocabulary, rules, change)
+            report.inferred_triples, report.reasoning = reason_after(settings, store, vocabulary, rules, change,
+                                                                     since or "", inputs)
     if settings.neo4j_sync or settings.store == "neo4j":
         with progress.stage("projecting into Neo4j", total=None) as advance:
             from kg_service.project import sync  # the driver is imported only when Neo4j is used
@@ -428,16 +430,15 @@ def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None 
 
 
 def reason_after(settings: Settings, store: GraphStore, vocabulary: Vocabulary, rules: list[Rule],
-                 change: AssertedChange | None) -> tuple[int, str]:
-    """Bring the inferred graph up to date after ``change`` (None: unknown), correcting it where
-    the change reaches when that can be done (``reason.incremental``), else recomputing it;
-    returns its size and which of the two was done (with why not incrementally)."""
+                 change: AssertedChange | None, since: str, inputs: str) -> tuple[int, str]:
+    """Bring the inferred graph, stamped ``since``, up to date after ``change`` (None: unknown) with
+    the data stamped ``inputs``, correcting it where the change reaches when that can be done
+    (``reason.incremental``), else recomputing it; returns its size and which of the two was done
+    (with why not incrementally)."""
     if change is None:
         return reason(settings, store, vocabulary, rules), "full: the inferred graph did not follow the data " \
                                                           "before this run, or a job replaced a dataset whole"
     graphs = settings.graphs
-    inputs = _reasoning_inputs(settings, store, vocabulary)
-    since = _reasoned_from(settings, store) or ""
     by_rules = rule_part.load(settings.data_dir, since)
     kept = rule_part.KeptWorkingStore(settings.data_dir, since, inputs)
     try:

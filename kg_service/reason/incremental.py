@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg_service.delta import statements_about
 from kg_service.namespaces import GEO
 from kg_service.reason.chaining import SAME_AS, TYPE, Chaining, SchemaInData, Statement, TBox, compile_tbox, unsupported
 from kg_service.reason.entailment import alternate, insert_facts, keep, ontology_terms, statements_of
@@ -152,7 +153,7 @@ def correct_inferred(store: GraphStore, graphs: ReasonedGraphs, ontology: Graph,
     concluded = _rules_again(lookup, tbox, schema, rules, correction, max_rounds, graphs.kept_working)
     fresh = frozenset(fact for fact in concluded if keep(fact, terms)) - correction.known(concluded)
     reached = subjects | {fact[0] for fact in by_rules | fresh}
-    held = lookup.about(reached, graphs.inferred)
+    held = set(statements_about(store, graphs.inferred, reached))
     kept = {fact for fact in held - by_rules if fact[0] not in subjects}
     return InferredCorrection(frozenset(reached), frozenset(held), frozenset(kept | after_from_data | fresh), fresh)
 
@@ -306,6 +307,13 @@ def _chaining(tbox: TBox, facts: Iterable[Statement]) -> Chaining:
     return chaining
 
 
+def _values_blocks(nodes: Iterable[str]) -> Iterator[str]:
+    """The IRIs among ``nodes``, as the contents of VALUES blocks of a quick query's size."""
+    ordered = sorted(node for node in nodes if node.startswith("<"))
+    for start in range(0, len(ordered), _LOOKUP_BATCH):
+        yield " ".join(ordered[start:start + _LOOKUP_BATCH])
+
+
 class _Lookup:
     """Questions to the store about a few nodes, a VALUES block at a time."""
 
@@ -323,16 +331,14 @@ class _Lookup:
         """Those of ``facts`` the inferred graph holds."""
         return self._held(facts, [self.inferred_graph])
 
-    def _held(self, facts: Iterable[Statement], asserted: list[str]) -> set[Statement]:
+    def _held(self, facts: Iterable[Statement], graphs: list[str]) -> set[Statement]:
         found: set[Statement] = set()
         ordered = sorted(fact for fact in facts if not any(term.startswith("_:") for term in fact))
-        if not asserted:
-            return found
         for start in range(0, len(ordered), _LOOKUP_BATCH):
             values = " ".join(f"({s} {p} {o})" for s, p, o in ordered[start:start + _LOOKUP_BATCH])
             rows = self._store.select_text(
                 f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES (?s ?p ?o) {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
-                f"FILTER (?g IN ({', '.join(f'<{g}>' for g in asserted)})) }}")
+                f"FILTER (?g IN ({', '.join(f'<{g}>' for g in graphs)})) }}")
             found |= {(s or "", p or "", o or "") for s, p, o in rows}
         return found
 
@@ -371,10 +377,8 @@ class _Lookup:
         frontier = {fact[2] for fact in joining} - excluded
         seen = set(frontier)
         while frontier and predicates:
-            ordered = sorted(node for node in frontier if node.startswith("<"))
-            frontier = set()
-            for start in range(0, len(ordered), _LOOKUP_BATCH):
-                values = " ".join(ordered[start:start + _LOOKUP_BATCH])
+            blocks, frontier = list(_values_blocks(frontier)), set()
+            for values in blocks:
                 rows = self._store.select_text(
                     f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {predicates} }} "
                     f"GRAPH ?g {{ ?s ?p ?o }} {self._in_graphs('?g')} FILTER (!isLiteral(?o)) }}")
@@ -396,23 +400,10 @@ class _Lookup:
 
     def _any(self, nodes: set[str], pattern: str) -> bool:
         """Whether ``pattern`` matches with ``?n`` one of ``nodes``."""
-        ordered = sorted(node for node in nodes if node.startswith("<"))
-        for start in range(0, len(ordered), _LOOKUP_BATCH):
-            values = " ".join(ordered[start:start + _LOOKUP_BATCH])
+        for values in _values_blocks(nodes):
             if self._store.select_text(f"SELECT ?n WHERE {{ VALUES ?n {{ {values} }} {pattern} }} LIMIT 1"):
                 return True
         return False
-
-    def about(self, nodes: Iterable[str], graph: str) -> set[Statement]:
-        """The statements of ``graph`` with one of ``nodes`` as subject."""
-        found: set[Statement] = set()
-        ordered = sorted(node for node in nodes if node.startswith("<"))
-        for start in range(0, len(ordered), _LOOKUP_BATCH):
-            values = " ".join(ordered[start:start + _LOOKUP_BATCH])
-            rows = self._store.select_text(f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> "
-                                           "{ ?s ?p ?o } }")
-            found |= {(s or "", p or "", o or "") for s, p, o in rows}
-        return found
 
     def with_predicates(self, predicates: frozenset[str], classes: frozenset[str] | None
                         ) -> Iterator[tuple[str, Statement]]:
@@ -433,10 +424,9 @@ class _Lookup:
     def mentioning(self, nodes: Iterable[str]) -> dict[str, set[Statement]]:
         """Per graph, the statements with one of ``nodes`` as subject or object."""
         found: dict[str, set[Statement]] = {}
-        ordered = sorted(node for node in nodes if node.startswith("<"))
+        blocks = list(_values_blocks(nodes))
         for variable in ("?s", "?o"):
-            for start in range(0, len(ordered), _LOOKUP_BATCH):
-                values = " ".join(ordered[start:start + _LOOKUP_BATCH])
+            for values in blocks:
                 rows = self._store.select_text(
                     f"SELECT ?g ?s ?p ?o WHERE {{ VALUES {variable} {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
                     f"{self._in_graphs('?g')} }}")
