@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from functools import partial
 from logging.handlers import QueueHandler, QueueListener
 from queue import SimpleQueue
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import strawberry
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
@@ -51,9 +51,12 @@ from kg_service.api.security import (
     require_writer,
 )
 from kg_service.config import Settings
-from kg_service.errors import CityKGError
+from kg_service.errors import CityKGError, OntologyError
 from kg_service.ontology import content_hash
 from kg_service.store import GraphStore
+
+if TYPE_CHECKING:
+    from kg_service.ontology.changes import Outcome
 
 ACCESS_LOGGER = "citykg.access"
 SCHEMA_CHECK_SECONDS = 2.0  # how often, at most, a request checks whether the ontology changed
@@ -127,6 +130,16 @@ class _GraphQLEndpoint(GraphQL[Context, None]):
         schema.extensions = (*schema.extensions, *limit_extensions(self._settings),
                              lambda: _Bookkeeping(self._writer, self._settings.request_timeout))
         return schema
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._writer:
+            yield
+
+    def refresh_now(self) -> None:
+        """Serve the schema of the ontology as it is now, without waiting for the next check."""
+        self._checked_at = -math.inf
+        self._refresh_schema()
 
     def _refresh_schema(self) -> None:
         """Serve the schema of the ontology and shapes as they are now, without a restart: every few
@@ -276,6 +289,41 @@ def access_log_to(stream: TextIO) -> Iterator[None]:
 def create_app(settings: Settings, store: GraphStore) -> Starlette:
     """The app serves one open store; the caller owns (and closes) it."""
     graphql = _GraphQLEndpoint(settings, store)
+    authenticator = Authenticator(settings)
+
+    async def ontology_edits(request: Request) -> JSONResponse:
+        """An ontology edit (admin only), checked and assessed; applied unless ``dry_run``. Answers
+        200 with the outcome, 409 when a check refused it, 400 for an edit that makes no sense."""
+        from kg_service.ontology.changes import apply, propose
+        from kg_service.ontology.edits import edit_from_json
+
+        try:
+            principal = authenticator.authenticate(request.headers)
+        except Unauthenticated as refused:
+            return JSONResponse(refused.body(), status_code=401, headers={"WWW-Authenticate": refused.challenge})
+        _record(request.scope).role = principal.role
+        if "admin" not in principal.roles:
+            return JSONResponse({"error": "editing the ontology needs a key with the role 'admin'"}, status_code=403)
+        try:
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise OntologyError("the body must be a JSON object with the edit's kind and fields")
+            edit = edit_from_json(body)
+
+            def run() -> Outcome:
+                if body.get("dry_run"):
+                    return propose(settings, edit, store)
+                with graphql.writing():  # no mutation sees half a migration
+                    outcome = apply(settings, edit, store)
+                graphql.refresh_now()
+                return outcome
+
+            outcome = await asyncio.get_running_loop().run_in_executor(None, run)
+        except json.JSONDecodeError:
+            return JSONResponse({"error": "the body is not JSON"}, status_code=400)
+        except CityKGError as error:
+            return JSONResponse({"error": str(error)}, status_code=400)
+        return JSONResponse(outcome.to_json(), status_code=409 if outcome.refused else 200)
 
     async def healthz(request: Request) -> JSONResponse:
         return JSONResponse({"status": "ok", "store": store.backend_name, "quads": store.count()})
@@ -283,6 +331,7 @@ def create_app(settings: Settings, store: GraphStore) -> Starlette:
     return Starlette(routes=[
         Route("/healthz", healthz, methods=["GET"]),
         Route("/graphql", graphql, methods=["GET", "POST"]),
+        Route("/ontology/edits", ontology_edits, methods=["POST"]),
     ], middleware=[Middleware(AccessLog)])
 
 

@@ -75,6 +75,7 @@ from typing import TypeVar
 
 from rdflib import OWL, RDF, RDFS, SH, SKOS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
+from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
 from kg_service.errors import OntologyError
@@ -132,6 +133,7 @@ class Field:
     datatype: str | None = None  # the literal datatype a scalar is read from
     language_tagged: bool = False
     inverse: bool = False
+    deprecation: str | None = None  # why the field is deprecated, when its property is (owl:deprecated)
 
 
 @dataclass(frozen=True)
@@ -305,6 +307,16 @@ class _Builder:
     def _english(self, term: URIRef) -> str:
         return self._label(term, "en") or self._label(term, "") or _local(term)
 
+    def deprecation(self, path: _Path) -> str | None:
+        """Why a field is deprecated: a property on its path is ``owl:deprecated``, maybe with the
+        property that replaces it (``dcterms:isReplacedBy``)."""
+        for step in path:
+            if any(isinstance(v, Literal) and v.toPython() is True for v in self.onto.objects(step, OWL.deprecated)):
+                replacement = self.onto.value(step, DCTERMS.isReplacedBy)
+                return f"{_local(step)} is deprecated in the ontology" + (
+                    f"; use {_local(replacement)}" if isinstance(replacement, URIRef) else "")
+        return None
+
     def describe(self, term: URIRef) -> str:
         english, chinese = self._english(term), self._label(term, "zh")
         definitions = sorted(str(text) for text in self.onto.objects(term, SKOS.definition))
@@ -462,7 +474,8 @@ class _Builder:
         many, required = max_count is None or max_count > 1, max(counts[SH.minCount], default=0) >= 1
         where = f"<{cls}>, property <{'/'.join(path)}>"
         base = Field(name, tuple(str(step) for step in path), FieldKind.SCALAR, Scalar.STRING.value, many, required,
-                     " / ".join([self.describe(path[0]), *(self._english(step) for step in path[1:])]))
+                     " / ".join([self.describe(path[0]), *(self._english(step) for step in path[1:])]),
+                     deprecation=self.deprecation(path))
         last = path[-1]
         target = self.target_class(group, last)
 

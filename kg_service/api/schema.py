@@ -203,11 +203,14 @@ class SchemaBuilder:
                 annotations[python_name] = self._annotation(f)
                 if f.language_tagged:
                     setattr(cls, python_name, strawberry.field(resolver=_language_resolver(python_name, f.many),
-                                                               name=f.name, description=f.description))
+                                                               name=f.name, description=f.description,
+                                                               deprecation_reason=f.deprecation))
                 else:
                     setattr(cls, python_name, strawberry.field(default_factory=list, name=f.name,
-                                                             description=f.description) if f.many
-                            else strawberry.field(default=None, name=f.name, description=f.description))
+                                                             description=f.description,
+                                                             deprecation_reason=f.deprecation) if f.many
+                            else strawberry.field(default=None, name=f.name, description=f.description,
+                                                  deprecation_reason=f.deprecation))
             cls.__annotations__ = {name: a for name, a in annotations.items()
                                    if not any(f.language_tagged and attribute(f.name) == name for f in kind.fields)}
             decorate = strawberry.interface if isinstance(kind, Interface) else strawberry.type

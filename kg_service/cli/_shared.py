@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from kg_service.config import Settings, load_settings
-from kg_service.errors import CityKGError, NotBuiltError
+from kg_service.errors import CityKGError
 
 # Exit codes, the same for every command (documented in README.md and `citykg --help`).
 EXIT_OK = 0
@@ -46,10 +46,6 @@ class CliState:
 def state(ctx: typer.Context) -> CliState:
     found = ctx.find_object(CliState)
     return found if found is not None else ctx.ensure_object(CliState)
-
-
-def not_built(what: str) -> NotBuiltError:
-    return NotBuiltError(f"not built yet: {what}", hint="this command exits 2 until the capability exists")
 
 
 class RichProgress:

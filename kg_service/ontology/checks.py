@@ -1,5 +1,5 @@
-"""The checks an ontology must pass before anything depends on it (and, later, before an edit is
-written): Turtle round trip of every module, HermiT consistency and satisfiability, the
+"""The checks an ontology must pass before anything depends on it, and before an edit is written:
+Turtle round trip of every module, HermiT consistency and no (new) unsatisfiable class, the
 meta-shapes, and the competency questions."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from pathlib import Path
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg_service.errors import OntologyError
+from kg_service.errors import CityKGError, OntologyError
 from kg_service.ontology.loader import load_ontology
 
 META_SHAPES = Path("shapes") / "meta" / "ontology.ttl"
@@ -25,7 +25,7 @@ class CheckResult:
     summary: str = ""
 
 
-def turtle_round_trip(ontology_dir: Path, ontology: Graph) -> CheckResult:
+def turtle_round_trip(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) -> CheckResult:
     """Every module parses, and serialising it again gives the same graph."""
     problems = []
     modules = sorted(ontology_dir.glob("*.ttl")) + sorted((ontology_dir / "imports").glob("*.ttl"))
@@ -41,17 +41,20 @@ def turtle_round_trip(ontology_dir: Path, ontology: Graph) -> CheckResult:
     return CheckResult("Turtle round trip", not problems, problems, f"{len(modules)} modules")
 
 
-def hermit(ontology_dir: Path, ontology: Graph) -> CheckResult:
+def hermit(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) -> CheckResult:
+    """Consistent, and no unsatisfiable class; with a baseline (the ontology before an edit), no
+    unsatisfiable class the baseline did not already have."""
     from kg_service.reason.tbox import check_ontology
 
     report = check_ontology(ontology)
     if not report.consistent:
         return CheckResult("HermiT", False, [report.problem()])
-    problems = [f"unsatisfiable class {iri}" for iri in report.unsatisfiable]
+    already = set(check_ontology(load_ontology(baseline)).unsatisfiable) if baseline is not None else set()
+    problems = [f"unsatisfiable class {iri}" for iri in report.unsatisfiable if iri not in already]
     return CheckResult("HermiT", not problems, problems, f"consistent, classified in {report.seconds:.1f} s")
 
 
-def meta_shapes(ontology_dir: Path, ontology: Graph) -> CheckResult:
+def meta_shapes(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) -> CheckResult:
     from kg_service.validate import validate
 
     shapes = Graph().parse(ontology_dir / META_SHAPES)
@@ -60,12 +63,25 @@ def meta_shapes(ontology_dir: Path, ontology: Graph) -> CheckResult:
     return CheckResult("meta-shapes", not problems, problems, "labels, definitions, subsystems")
 
 
-CHECKS: list[Callable[[Path, Graph], CheckResult]] = [turtle_round_trip, hermit, meta_shapes]
+def competency_questions(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) -> CheckResult:
+    from kg_service.ontology.competency import read_questions, wrong_answers
+
+    try:
+        problems = wrong_answers(ontology_dir, ontology)
+    except CityKGError as error:
+        problems = [str(error)]
+    return CheckResult("competency questions", not problems, problems,
+                       f"{len(read_questions(ontology_dir))} questions over the fixture city")
 
 
-def run_checks(ontology_dir: Path) -> list[CheckResult]:
+CHECKS: list[Callable[[Path, Graph, Path | None], CheckResult]] = [turtle_round_trip, hermit, meta_shapes,
+                                                                   competency_questions]
+
+
+def run_checks(ontology_dir: Path, baseline: Path | None = None) -> list[CheckResult]:
+    """Every check, in order; ``baseline`` is the ontology before an edit, when checking one."""
     try:
         ontology = load_ontology(ontology_dir)
     except OntologyError as error:
         return [CheckResult("loading", False, [str(error)])]
-    return [check(ontology_dir, ontology) for check in CHECKS]
+    return [check(ontology_dir, ontology, baseline) for check in CHECKS]

@@ -47,18 +47,6 @@ def test_subcommand_help(group: str, command: str) -> None:
     assert f"citykg {group} {command}" in done.stdout
 
 
-NOT_BUILT = [(g, c) for g, commands in SUBCOMMANDS.items() for c in commands
-             if (g, c) != ("ontology", "check") and g != "neo4j"]
-
-
-@pytest.mark.parametrize(("group", "command"), NOT_BUILT)
-def test_commands_not_built_say_so_and_exit_2(group: str, command: str) -> None:
-    done = run_citykg(group, command)
-    assert done.returncode == 2
-    assert "not built yet" in done.stderr
-    assert "Traceback" not in done.stderr
-
-
 def test_version() -> None:
     done = run_citykg("--version")
     assert done.returncode == 0 and done.stdout.startswith("citykg ")

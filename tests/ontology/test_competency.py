@@ -11,23 +11,30 @@ needs only asserted facts must not.
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 import pytest
 from rdflib import RDF, Graph, URIRef
-from rdflib.term import Node
 
 from kg_service.config import Settings, load_settings, project_path
 from kg_service.namespaces import CITY
 from kg_service.ontology import load_ontology, load_shapes
+from kg_service.ontology.competency import (
+    HEADER_KEYS,
+    Answer,
+    Question,
+    ask,
+    comparable_rows,
+    expected,
+    read_questions,
+    same_answer,
+    without_comments,
+)
 from kg_service.reason import infer_with_rules, load_rules
-from kg_service.store import GraphStore, RdfFormat, open_store, select
+from kg_service.store import GraphStore, RdfFormat, open_store
 from kg_service.validate import validate
 
 ONTOLOGY_DIR = project_path("ontology")
@@ -36,61 +43,12 @@ FIXTURE = ONTOLOGY_DIR / "examples" / "fixture-city.ttl"
 FIXTURE_DATASET = "examples/fixture-city"
 SUBSYSTEMS = {"planning", "industry", "public-services", "infrastructure"}
 NEEDS = {"asserted", "reasoning"}
-HEADER_KEYS = ("question", "问题", "subsystems", "needs")
 
 MIN_QUESTIONS = 25
 MIN_CROSS_SUBSYSTEM = 12
 MIN_NEEDING_REASONING = 8
 
-_HEADER_LINE = re.compile(r"^#\s*(?P<key>[^:：]+?)\s*[:：]\s*(?P<value>.*?)\s*$")
-# ORDER BY after the last closing brace belongs to the outermost query, so row order is part of the answer.
-_OUTER_ORDER_BY = re.compile(r"\bORDER\s+BY\b[^}]*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Question:
-    path: Path
-    header: dict[str, str]
-    sparql: str
-
-    @property
-    def id(self) -> str:
-        return self.path.stem
-
-    @property
-    def expected_path(self) -> Path:
-        return self.path.with_name(f"{self.id}.expected.csv")
-
-    @property
-    def subsystems(self) -> list[str]:
-        return [part.strip() for part in self.header.get("subsystems", "").split(",") if part.strip()]
-
-    @property
-    def needs(self) -> str:
-        return self.header.get("needs", "")
-
-    @property
-    def ordered(self) -> bool:
-        return _OUTER_ORDER_BY.search(_without_comments(self.sparql)) is not None
-
-
-def _without_comments(sparql: str) -> str:
-    return "\n".join(line for line in sparql.splitlines() if not line.lstrip().startswith("#"))
-
-
-def _read_question(path: Path) -> Question:
-    sparql = path.read_text(encoding="utf-8")
-    header: dict[str, str] = {}
-    for line in sparql.splitlines():
-        if not line.startswith("#"):
-            break
-        match = _HEADER_LINE.match(line)
-        if match and match["key"] in HEADER_KEYS and match["key"] not in header:
-            header[match["key"]] = match["value"]
-    return Question(path, header, sparql)
-
-
-QUESTIONS = [_read_question(path) for path in sorted(QUESTIONS_DIR.glob("*.rq"))]
+QUESTIONS = read_questions(ONTOLOGY_DIR)
 
 
 def _ids(questions: list[Question]) -> list[str]:
@@ -151,44 +109,20 @@ def asserted_store(settings: Settings, city: City) -> Iterator[GraphStore]:
 # ---- answers -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Answer:
-    variables: list[str]
-    rows: list[tuple[str, ...]]
+def _rows(answer: Answer, ordered: bool) -> list[tuple[str, ...]]:
+    return comparable_rows(answer, ordered)
 
 
-def _cell(term: Node | None) -> str:
-    """An IRI as itself, a literal as its lexical form, unbound as the empty string."""
-    return "" if term is None else str(term)
+def _same(actual: Answer, wanted: Answer, ordered: bool) -> bool:
+    return same_answer(actual, wanted, ordered)
 
 
 def _ask(store: GraphStore, question: Question) -> Answer:
-    result = select(store, question.sparql)
-    return Answer(result.variables, [tuple(_cell(term) for term in row) for row in result.rows])
+    return ask(store, question)
 
 
 def _expected(question: Question) -> Answer:
-    with question.expected_path.open(encoding="utf-8", newline="") as handle:
-        header, *rows = list(csv.reader(handle))
-    return Answer(header, [tuple(row) for row in rows])
-
-
-def _comparable(cell: str) -> str:
-    """Numbers compare by value ("7.5" = "7.50", "3800" = "3800.0"); everything else as written."""
-    try:
-        number = Decimal(cell)
-    except InvalidOperation:
-        return cell
-    return f"{number.normalize():f}" if number.is_finite() else cell
-
-
-def _rows(answer: Answer, ordered: bool) -> list[tuple[str, ...]]:
-    rows = [tuple(_comparable(cell) for cell in row) for row in answer.rows]
-    return rows if ordered else sorted(rows)
-
-
-def _same(actual: Answer, expected: Answer, ordered: bool) -> bool:
-    return actual.variables == expected.variables and _rows(actual, ordered) == _rows(expected, ordered)
+    return expected(question)
 
 
 # ---- the folder --------------------------------------------------------------------------------
@@ -224,7 +158,7 @@ def test_question_header(question: Question) -> None:
     unknown = set(question.subsystems) - SUBSYSTEMS
     assert not unknown, f"unknown subsystems {sorted(unknown)}; known: {sorted(SUBSYSTEMS)}"
     assert question.needs in NEEDS, f"needs must be one of {sorted(NEEDS)}, not {question.needs!r}"
-    assert re.search(r"^\s*SELECT\b", _without_comments(question.sparql), re.IGNORECASE | re.MULTILINE), \
+    assert re.search(r"^\s*SELECT\b", without_comments(question.sparql), re.IGNORECASE | re.MULTILINE), \
         "a competency question is a SELECT query"
 
 
