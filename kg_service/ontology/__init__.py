@@ -1,4 +1,6 @@
-"""The ontology: loading its modules and shapes offline; checking, diff and editing come later."""
+"""The ontology: loading its modules and shapes offline (``loader``), checking (``checks``,
+``competency``), editing (``edits`` on ``modules``, carried through by ``changes`` with the
+``impact`` report), the semantic ``diff`` and the HTML ``docs``."""
 
 from __future__ import annotations
 

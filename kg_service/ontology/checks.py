@@ -4,6 +4,7 @@ meta-shapes, and the competency questions."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,7 +13,7 @@ from rdflib import Graph
 from rdflib.compare import isomorphic
 
 from kg_service.errors import CityKGError, OntologyError
-from kg_service.ontology.loader import load_ontology
+from kg_service.ontology.loader import content_hash, load_ontology
 
 META_SHAPES = Path("shapes") / "meta" / "ontology.ttl"
 
@@ -49,9 +50,17 @@ def hermit(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) ->
     report = check_ontology(ontology)
     if not report.consistent:
         return CheckResult("HermiT", False, [report.problem()])
-    already = set(check_ontology(load_ontology(baseline)).unsatisfiable) if baseline is not None else set()
+    already = _unsatisfiable_in(baseline, content_hash(baseline)) if baseline is not None else frozenset()
     problems = [f"unsatisfiable class {iri}" for iri in report.unsatisfiable if iri not in already]
     return CheckResult("HermiT", not problems, problems, f"consistent, classified in {report.seconds:.1f} s")
+
+
+@functools.lru_cache(maxsize=4)
+def _unsatisfiable_in(ontology_dir: Path, content: str) -> frozenset[str]:
+    """The baseline's unsatisfiable classes, once per content: a session of edits asks each time."""
+    from kg_service.reason.tbox import check_ontology
+
+    return frozenset(check_ontology(load_ontology(ontology_dir)).unsatisfiable)
 
 
 def meta_shapes(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) -> CheckResult:

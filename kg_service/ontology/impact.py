@@ -42,6 +42,7 @@ class Impact:
     schema_dangerous: list[str] = field(default_factory=list)
     schema_added: list[str] = field(default_factory=list)
     schema_described: list[str] = field(default_factory=list)  # descriptions and deprecations changed
+    notes: list[str] = field(default_factory=list)  # what the editor may want to do next
     mentions: dict[str, list[Mention]] = field(default_factory=dict)  # kind of file -> where
     stored_statements: int = 0
     stored_entities: int = 0
@@ -57,6 +58,7 @@ class Impact:
                             "added": self.schema_added, "described": self.schema_described},
                 "files": {kind: [{"path": str(m.path), "line": m.line, "term": m.term, "text": m.text}
                                  for m in mentions] for kind, mentions in self.mentions.items()},
+                "notes": self.notes,
                 "stored": ({"statements": self.stored_statements, "entities": self.stored_entities,
                             "by_term": {term: {"statements": s, "entities": e}
                                         for term, (s, e) in sorted(self.by_term.items())}}
@@ -78,6 +80,7 @@ class Impact:
             lines += [f"{kind}: {path} names {term} on line{'s' if len(numbers) > 1 else ''} "
                       f"{', '.join(map(str, numbers[:8]))}{' …' if len(numbers) > 8 else ''}"
                       for (path, term), numbers in by_file.items()]
+        lines += [f"note: {note}" for note in self.notes]
         if self.store_checked:
             lines.append(f"stored data: {self.stored_statements} statements about {self.stored_entities} "
                          "entities use the changed terms")
@@ -96,6 +99,10 @@ def assess(settings: Settings, edited_dir: Path, touched: set[URIRef], renames: 
     impact.schema_dangerous = sorted(change.description for change in find_dangerous_changes(before, after))
     impact.schema_added = _additions(before, after)
     impact.schema_described = _descriptions(before, after)
+    if not (impact.schema_breaking or impact.schema_dangerous or impact.schema_added or impact.schema_described):
+        impact.notes = [f"{_short(term)} is in no data shape, so the GraphQL API does not show it: add a node or "
+                        "property shape for it under shapes/ to serve it" for term in sorted(touched)
+                        if not _shaped(edited_dir, term)]
     old_terms = sorted({str(term) for term in touched if term.startswith(str(CITY))}
                        | {str(old) for old, _ in renames})
     old_terms = [term for term in old_terms if term not in {str(new) for _, new in renames}]
@@ -108,6 +115,17 @@ def assess(settings: Settings, edited_dir: Path, touched: set[URIRef], renames: 
     if store is not None:
         _stored(settings, store, old_terms, impact)
     return impact
+
+
+def _short(term: URIRef) -> str:
+    return f"city:{term.removeprefix(str(CITY))}" if term.startswith(str(CITY)) else str(term)
+
+
+def _shaped(ontology_dir: Path, term: URIRef) -> bool:
+    from kg_service.ontology.loader import load_shapes
+
+    shapes = load_shapes(ontology_dir)
+    return (None, None, term) in shapes
 
 
 def _graphql_schema(settings: Settings, ontology_dir: Path) -> GraphQLSchema:

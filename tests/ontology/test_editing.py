@@ -102,6 +102,8 @@ def test_add_class_writes_a_new_block_and_its_axiom(project: Path, settings: Set
                                        "A centre caring for children under three."), None)
     _passed(outcome)
     assert outcome.plan.version == ("0.2.0", "0.2.1")
+    assert any("city:ChildcareCentre is in no data shape" in note for note in outcome.impact.notes), \
+        outcome.impact.notes
     changed = _changed_lines(before, project / "ontology", project_path("ontology"))
     assert changed.keys() == {"public-services.ttl", "city.ttl", "CHANGELOG.md"}, changed
     assert changed["public-services.ttl"] <= 8 and changed["city.ttl"] == 2, changed
