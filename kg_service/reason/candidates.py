@@ -21,7 +21,7 @@ from difflib import SequenceMatcher
 
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import SKOS, XSD
-from shapely import wkt
+from shapely import STRtree, box, wkt
 from shapely.errors import ShapelyError
 from shapely.geometry import Point
 
@@ -98,18 +98,38 @@ def find_candidates(features: Sequence[Feature], linked: Iterable[tuple[str, str
     known = {frozenset(pair) for pair in linked}
     found: list[Candidate] = []
     ordered = sorted(features, key=lambda f: f.iri)
-    for i, left in enumerate(ordered):
-        for right in ordered[i + 1:]:
-            if left.graph == right.graph or left.iri == right.iri or frozenset((left.iri, right.iri)) in known:
-                continue
-            distance = distance_m(left.point, right.point)
-            if distance > max_distance_m:
-                continue
-            similarity = name_similarity(left.name, right.name)
-            score = 0.7 * similarity + 0.3 * (1 - distance / max_distance_m)
-            if similarity >= min_name_similarity and score >= min_score:
-                found.append(Candidate(left, right, round(similarity, 3), round(distance, 1), round(score, 3)))
+    for i, j in _pairs_within(ordered, max_distance_m):
+        left, right = ordered[i], ordered[j]
+        if left.graph == right.graph or left.iri == right.iri or frozenset((left.iri, right.iri)) in known:
+            continue
+        distance = distance_m(left.point, right.point)
+        if distance > max_distance_m:
+            continue
+        similarity = name_similarity(left.name, right.name)
+        score = 0.7 * similarity + 0.3 * (1 - distance / max_distance_m)
+        if similarity >= min_name_similarity and score >= min_score:
+            found.append(Candidate(left, right, round(similarity, 3), round(distance, 1), round(score, 3)))
     return sorted(found, key=lambda c: (-c.score, c.left.iri, c.right.iri))
+
+
+def _pairs_within(ordered: Sequence[Feature], max_distance_m: float) -> list[tuple[int, int]]:
+    """The index pairs ``i < j`` whose points may lie within ``max_distance_m``: an STR-tree of the
+    points, asked with a box around each that holds every point that near (a pair further apart in
+    latitude or longitude than the box is further apart on the sphere too, by the haversine
+    formula); the caller measures the exact distance. Every pair against every other would grow
+    with the square of the city."""
+    if len(ordered) < 2:
+        return []
+    angle = max_distance_m / _EARTH_RADIUS_M  # radians of arc
+    boxes = []
+    for feature in ordered:
+        x, y = feature.point.x, feature.point.y
+        highest = min(math.radians(abs(y)) + angle, math.pi / 2 - 1e-9)
+        lon = 2 * math.asin(min(1.0, math.sin(angle / 2) / math.cos(highest)))
+        d_lat, d_lon = math.degrees(angle) * 1.000001, math.degrees(lon) * 1.000001
+        boxes.append(box(x - d_lon, y - d_lat, x + d_lon, y + d_lat))
+    asked, found = STRtree([feature.point for feature in ordered]).query(boxes)
+    return sorted((int(i), int(j)) for i, j in zip(asked, found, strict=True) if i < j)
 
 
 def candidate_graph(candidates: Iterable[Candidate], base_iri: str) -> Graph:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 from rdflib import OWL, RDF, Literal, URIRef
-from rdflib.namespace import SKOS, XSD
+from rdflib.namespace import SKOS
 from shapely.geometry import Point
 
 from kg_service.config import load_settings
 from kg_service.namespaces import CITY
 from kg_service.pipeline import link_candidates
 from kg_service.reason.candidates import (
+    MAX_DISTANCE_M,
     Feature,
     candidate_graph,
     distance_m,
@@ -22,6 +24,8 @@ from kg_service.reason.candidates import (
     read_features,
 )
 from kg_service.store import RdfFormat, open_store
+
+DECIMAL = URIRef("http://www.w3.org/2001/XMLSchema#decimal")  # not XSD: pytest probes module globals, and it warns
 
 BASE = "https://w3id.org/citykg/id/"
 HEALTH = f"{BASE}graph/source/health/facilities"
@@ -86,7 +90,7 @@ def test_the_graph_says_close_match_with_a_score_and_never_same_as() -> None:
     assert {graph.value(link, CITY.linkFrom), graph.value(link, CITY.linkTo)} == {URIRef(hospital.iri),
                                                                                 URIRef(customer.iri)}
     score = graph.value(link, CITY.matchScore)
-    assert isinstance(score, Literal) and score.datatype == XSD.decimal and 0.8 < float(score) <= 1
+    assert isinstance(score, Literal) and score.datatype == DECIMAL and 0.8 < float(score) <= 1
 
 
 def test_the_pipeline_writes_candidates_from_point_features_to_their_own_graph(tmp_path: Path) -> None:
@@ -115,3 +119,31 @@ def test_the_pipeline_writes_candidates_from_point_features_to_their_own_graph(t
         store.load(f"<{BASE}hospital/2> <{CITY.suppliedBy}> <{BASE}customer/31> <{WATER}> .".encode(),
                    RdfFormat.N_QUADS)
         assert link_candidates(settings, store) == 0
+
+
+def test_the_spatial_index_finds_exactly_the_pairs_every_pair_against_every_other_finds() -> None:
+    """Clustered points at a high and a low latitude, with names alike: the STR-tree search gives
+    the same candidates as comparing every pair, including pairs just inside and outside 200 m."""
+    generator = random.Random(11)
+    features = []
+    for number in range(300):
+        latitude = generator.choice([22.5, 60.0]) + generator.uniform(-0.004, 0.004)
+        longitude = 114.0 + generator.uniform(-0.006, 0.006)
+        features.append(Feature(f"https://example.org/f/{number:03d}", f"清河医院{number % 3}",
+                                Point(longitude, latitude), f"https://example.org/graph/{number % 2}"))
+
+    def every_pair() -> list[tuple[str, str]]:
+        ordered = sorted(features, key=lambda f: f.iri)
+        pairs = []
+        for i, left in enumerate(ordered):
+            for right in ordered[i + 1:]:
+                distance = distance_m(left.point, right.point)
+                if left.graph != right.graph and distance <= MAX_DISTANCE_M:
+                    similarity = name_similarity(left.name, right.name)
+                    if similarity >= 0.5 and 0.7 * similarity + 0.3 * (1 - distance / MAX_DISTANCE_M) >= 0.6:
+                        pairs.append((left.iri, right.iri))
+        return sorted(pairs)
+
+    expected = every_pair()
+    assert len(expected) > 50  # enough pairs to compare, near the limit included
+    assert sorted((c.left.iri, c.right.iri) for c in find_candidates(features)) == expected
