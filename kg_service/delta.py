@@ -143,12 +143,13 @@ def statements_about(store: GraphStore, graph: str, nodes: Iterable[str], variab
     predicate among ``predicates`` (any when None or ANY is among them): a node many statements
     point at (a sensor, a district) is asked only for the steps a shape takes."""
     iris = sorted(node for node in nodes if node.startswith("<"))
-    wanted = "" if predicates is None or ANY in predicates else f"VALUES ?p {{ {' '.join(sorted(predicates))} }}"
+    # A FILTER, not a second VALUES block: the store joins two VALUES blocks with every quad (30x slower).
+    wanted = "" if predicates is None or ANY in predicates else f"FILTER (?p IN ({', '.join(sorted(predicates))}))"
     found: list[Statement] = []
     for start in range(0, len(iris), _LOOKUP_BATCH):
         values = " ".join(iris[start:start + _LOOKUP_BATCH])
-        query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ VALUES {variable} {{ {values} }} {wanted} "
-                 "?s ?p ?o } }")
+        query = (f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ VALUES {variable} {{ {values} }} "
+                 f"?s ?p ?o {wanted} }} }}")
         found.extend((s or "", p or "", o or "") for s, p, o in store.select_text(query))
     return found
 

@@ -362,8 +362,8 @@ class _Lookup:
 
     def led_to(self, nodes: set[str], tbox: TBox) -> bool:
         """Whether a statement of a transitive property or a chain step has one of ``nodes`` as value."""
-        values = " ".join(sorted({*tbox.transitive, *tbox.chains}))
-        return bool(values) and self._any(nodes, f"VALUES ?p {{ {values} }} GRAPH ?g {{ ?w ?p ?n }} "
+        values = ", ".join(sorted({*tbox.transitive, *tbox.chains}))
+        return bool(values) and self._any(nodes, f"GRAPH ?g {{ ?w ?p ?n }} FILTER (?p IN ({values})) "
                                                  f"{self._in_graphs('?g')}")
 
     def onward(self, tbox: TBox, joining: Iterable[Statement], starts: Iterable[str]) -> set[Statement]:
@@ -371,7 +371,7 @@ class _Lookup:
         prp-spo2 join them with (a transitive property itself, a chain's later steps), except those
         about ``starts``."""
         joining = list(joining)
-        predicates = " ".join(sorted(_joined_onward(tbox, {p for _, p, _ in joining})))
+        predicates = ", ".join(sorted(_joined_onward(tbox, {p for _, p, _ in joining})))
         excluded = set(starts)
         found: set[Statement] = set()
         frontier = {fact[2] for fact in joining} - excluded
@@ -380,8 +380,8 @@ class _Lookup:
             blocks, frontier = list(_values_blocks(frontier)), set()
             for values in blocks:
                 rows = self._store.select_text(
-                    f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} VALUES ?p {{ {predicates} }} "
-                    f"GRAPH ?g {{ ?s ?p ?o }} {self._in_graphs('?g')} FILTER (!isLiteral(?o)) }}")
+                    f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+                    f"FILTER (?p IN ({predicates}) && !isLiteral(?o)) {self._in_graphs('?g')} }}")
                 for s, p, o in rows:
                     found.add((s or "", p or "", o or ""))
                     if o and o not in seen and o not in excluded:
@@ -415,7 +415,7 @@ class _Lookup:
         if TYPE in predicates:
             typed = f"VALUES ?o {{ {' '.join(sorted(classes))} }}" if classes is not None else ""
             if classes is None or classes:
-                queries.append(f"SELECT ?g ?s ?p ?o WHERE {{ {typed} VALUES ?p {{ {TYPE} }} GRAPH ?g {{ ?s ?p ?o }} "
+                queries.append(f"SELECT ?g ?s ?p ?o WHERE {{ {typed} GRAPH ?g {{ ?s {TYPE} ?o }} BIND({TYPE} AS ?p) "
                                f"{self._in_graphs('?g')} }}")
         for query in queries:
             for graph, s, p, o in self._store.select_text(query):
