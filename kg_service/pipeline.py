@@ -41,7 +41,14 @@ from kg_service.namespaces import CITY
 from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
 from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
 from kg_service.reason import Rule, checked_ontology, load_rules, rule_part
-from kg_service.reason.candidates import candidate_graph, find_candidates, read_features, read_links, reads_candidates
+from kg_service.reason.candidates import (
+    candidate_graph,
+    changes_candidates,
+    find_candidates,
+    read_features,
+    read_links,
+    reads_candidates,
+)
 from kg_service.reason.entailment import entail_layers
 from kg_service.reason.incremental import AssertedChange, NeedsFullReasoning, ReasonedGraphs, correct_inferred
 from kg_service.reason.rules import rules_hash
@@ -454,7 +461,8 @@ def reason_after(settings: Settings, store: GraphStore, vocabulary: Vocabulary, 
              graphs.provenance: f"<{graphs.inferred}> <{CITY.contentHash}> {Literal(inputs).n3()} .\n".encode()}))
     rule_part.save(settings.data_dir, inputs,
                    correction.rule_conclusions if correction.rule_conclusions is not None else by_rules)
-    if reads_candidates(change.statements):
+    # No geometry changed here (that takes the full path), so only names and links of placed records can.
+    if reads_candidates(change.statements) and changes_candidates(store, graphs.source_prefix, change.statements):
         link_candidates(settings, store)
     return store.count(graphs.inferred), "incremental"
 

@@ -35,6 +35,7 @@ _EARTH_RADIUS_M = 6_371_008.8
 _READ_PREDICATES = frozenset(f"<{p}>" for p in (CITY.name, GEO.hasGeometry, GEO.asWKT))
 _TYPE = f"<{RDF.type}>"
 _LINK_BATCH = 200  # candidate pairs per query
+_POINT_FILTER = 'REGEX(STR(?wkt), "^\\\\s*(<[^>]+>\\\\s*)?POINT", "i")'  # a WKT point, maybe after its CRS
 # Brackets hold qualifiers one department adds and another leaves out (（总院）, (本部)).
 _QUALIFIER = re.compile(r"[(（【\[][^)）】\]]*[)）】\]]")
 _NOISE = re.compile(r"[\s\W_]+")
@@ -155,6 +156,36 @@ def reads_candidates(statements: Iterable[tuple[str, str, str]]) -> bool:
     return any(p in _READ_PREDICATES or (o.startswith("<") and p != _TYPE) for _, p, o in statements)
 
 
+def changes_candidates(store: GraphStore, source_prefix: str, statements: Iterable[tuple[str, str, str]]) -> bool:
+    """Whether ``statements`` (N-Triples terms, changed while every geometry stayed as it was) can
+    change the candidates: the name of a record placed at a point, or a link between two such
+    records. An enterprise register whose records have no point then leaves the candidates alone,
+    without every feature of the city being read again."""
+    named: set[str] = set()
+    links: list[tuple[str, str]] = []
+    for s, p, o in statements:
+        if p in _READ_PREDICATES:
+            named.add(s)
+        elif o.startswith("<") and p != _TYPE:
+            links.append((s, o))
+    placed = _placed(store, source_prefix, named | {node for link in links for node in link})
+    return bool(named & placed) or any(s in placed and o in placed for s, o in links)
+
+
+def _placed(store: GraphStore, source_prefix: str, nodes: set[str]) -> set[str]:
+    """Those of ``nodes`` a committed source graph places at a point (what ``read_features`` reads)."""
+    iris = sorted(node for node in nodes if node.startswith("<"))
+    found: set[str] = set()
+    for start in range(0, len(iris), _LINK_BATCH):
+        values = " ".join(iris[start:start + _LINK_BATCH])
+        rows = store.select_text(f"""
+            SELECT DISTINCT ?n WHERE {{ VALUES ?n {{ {values} }}
+              GRAPH ?g {{ ?n <{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}
+              FILTER (STRSTARTS(STR(?g), "{source_prefix}") && {_POINT_FILTER}) }}""")
+        found |= {n for (n,) in rows if n}
+    return found
+
+
 def read_features(store: GraphStore, source_prefix: str) -> list[Feature]:
     """Named records of the committed source graphs whose geometry is a point.
 
@@ -164,7 +195,7 @@ def read_features(store: GraphStore, source_prefix: str) -> list[Feature]:
     rows = select(store, f"""
         SELECT ?g ?s ?name ?wkt WHERE {{ GRAPH ?g {{
             ?s <{CITY.name}> ?name ; <{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}
-          FILTER (STRSTARTS(STR(?g), "{source_prefix}") && REGEX(STR(?wkt), "^\\\\s*(<[^>]+>\\\\s*)?POINT", "i"))
+          FILTER (STRSTARTS(STR(?g), "{source_prefix}") && {_POINT_FILTER})
         }}""")
     features: dict[tuple[str, str], Feature] = {}
     for graph, subject, name, text in rows.rows:

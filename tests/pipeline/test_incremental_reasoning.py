@@ -95,8 +95,33 @@ def _edit_enterprises(mappings: Path) -> None:
     _edit_csv(mappings / "market-regulation" / "sample" / "enterprise-register.csv", "gb18030", change)
 
 
-def test_a_few_changed_enterprises_are_reasoned_incrementally(city: tuple[Settings, GraphStore]) -> None:
+def _counting_candidate_runs(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    runs: list[int] = []
+    recompute = pipeline.link_candidates
+    monkeypatch.setattr(pipeline, "link_candidates", lambda *args: runs.append(1) or recompute(*args))
+    return runs
+
+
+def test_a_few_changed_enterprises_are_reasoned_incrementally(city: tuple[Settings, GraphStore],
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    runs = _counting_candidate_runs(monkeypatch)
     assert _reingest_and_compare(*city, ENTERPRISES, _edit_enterprises) == "incremental"
+    # enterprises are placed at no point: their names cannot make candidates (the comparison ran once, in full)
+    assert len(runs) == 1
+
+
+def test_a_renamed_school_recomputes_the_candidates(city: tuple[Settings, GraphStore],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A school is placed at a point, so its new name may pair it with another department's record."""
+    def rename(mappings: Path) -> None:
+        path = mappings / "education" / "sample" / "schools.json"
+        text = path.read_text(encoding="utf-8")
+        first = text.index('"name": "') + len('"name": "')
+        path.write_text(text[:first] + "新" + text[first:], encoding="utf-8")
+
+    runs = _counting_candidate_runs(monkeypatch)
+    assert _reingest_and_compare(*city, "education/schools", rename) == "incremental"
+    assert len(runs) == 2  # after the correction, and in the full run it is compared with
 
 
 def test_changed_readings_run_the_rules_again(city: tuple[Settings, GraphStore]) -> None:
