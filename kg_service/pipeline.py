@@ -36,6 +36,7 @@ from kg_service.delta import (
 )
 from kg_service.errors import MappingError, OntologyError
 from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
+from kg_service.lift.memo import RowMemo
 from kg_service.lift.terms import lexical_of
 from kg_service.namespaces import CITY
 from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
@@ -215,8 +216,12 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
     lifted: list[LiftedRecord] = []
     refused: list[RefusedRecord] = []
     first_seen: dict[tuple[str, frozenset[tuple[str, str]]], int] = {}
+    # what each CSV row made last time (a file cache, so not for a store that keeps nothing on disk)
+    memo = None if settings.in_memory else RowMemo.for_mapping(
+        settings.data_dir / "lift-memo" / f"{dataset.id.replace('/', '--')}.pickle", dataset.mapping_path,
+        settings.base_iri)
     with progress.stage(f"{dataset.id}: lift", total=None) as advance:
-        for record in lift(mapping, settings.base_iri):
+        for record in lift(mapping, settings.base_iri, memo):
             report.read += 1
             advance(1)
             sources.add(record.source)
@@ -282,6 +287,8 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
     with progress.stage(f"{dataset.id}: commit", total=len(committed)) as advance:
         asserted = _commit(settings, store, vocabulary, job, refused)
         advance(len(committed))
+    if memo is not None:
+        memo.save()
     report.triples = store.count(graph)
     return report, asserted
 

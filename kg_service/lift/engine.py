@@ -15,6 +15,7 @@ from pathlib import Path
 
 from kg_service.errors import MappingError, RecordError
 from kg_service.lift import sources
+from kg_service.lift.memo import RowMemo, joins_other_rows
 from kg_service.lift.model import JoinCondition, Mapping, RefObjectMap, TermMap, TriplesMap, ValueKind
 from kg_service.lift.sources import CsvRecord, Record
 from kg_service.lift.tabular import Batch, LiftedRow, TabularPlan
@@ -41,14 +42,16 @@ class LiftedRecord:
 BATCH_ROWS = 2000  # rows of a tabular source lifted together: large enough to amortise, small to stay bounded
 
 
-def lift(mapping: Mapping, base_iri: str) -> Iterator[LiftedRecord]:
-    """Yield every record of every triples map of ``mapping``, in source order."""
+def lift(mapping: Mapping, base_iri: str, memo: RowMemo | None = None) -> Iterator[LiftedRecord]:
+    """Yield every record of every triples map of ``mapping``, in source order; with a ``memo``,
+    CSV rows lifted the same way last time are taken from it instead of lifted again."""
     parents = _ParentIndex(mapping, base_iri)
-    for triples_map in mapping.triples_maps:
+    for index, triples_map in enumerate(mapping.triples_maps):
         _check_references(triples_map, mapping)
         base = triples_map.base_iri or base_iri
         if TabularPlan.supports(triples_map) and _parents_exist(triples_map, mapping):
-            yield from _lift_tabular(triples_map, mapping, base, parents)
+            usable = memo if memo is not None and not joins_other_rows(mapping, index) else None
+            yield from _lift_tabular(triples_map, mapping, base, parents, _Remembered(usable, index))
         else:
             for line, record in sources.iter_records(triples_map.source):
                 yield _lift_one(triples_map, line, record, base, parents)
@@ -105,8 +108,8 @@ def _lift_one(triples_map: TriplesMap, line: int, record: Record, base_iri: str,
 
 
 def _lift_tabular(triples_map: TriplesMap, mapping: Mapping, base_iri: str,
-                  parents: _ParentIndex) -> Iterator[LiftedRecord]:
-    for batch, numbers, lifted_rows in _tabular_batches(triples_map, mapping, base_iri, parents):
+                  parents: _ParentIndex, remembered: _Remembered | None = None) -> Iterator[LiftedRecord]:
+    for batch, numbers, lifted_rows in _tabular_batches(triples_map, mapping, base_iri, parents, remembered):
         if lifted_rows is None:
             yield from _row_by_row(triples_map, batch, numbers, base_iri, parents)
             continue
@@ -117,11 +120,37 @@ def _lift_tabular(triples_map: TriplesMap, mapping: Mapping, base_iri: str,
                                skip_reason=None if made.subject is not None or made.error else no_subject)
 
 
-def _tabular_batches(triples_map: TriplesMap, mapping: Mapping, base_iri: str, parents: _ParentIndex
+@dataclass(frozen=True)
+class _Remembered:
+    """A row memo, and which triples map of the mapping its keys are for."""
+
+    memo: RowMemo | None
+    map_index: int
+
+    def run(self, plan: TabularPlan, batch: Batch) -> list[LiftedRow]:
+        """The plan over the rows the memo does not know; the others as it remembers them."""
+        memo = self.memo
+        if memo is None:
+            return plan.run(batch)
+        prefix = RowMemo.prefix(self.map_index, batch.header)
+        keys = [RowMemo.key(prefix, row) for row in batch.rows]
+        made: list[LiftedRow | None] = [memo.get(key) for key in keys]
+        missing = [index for index, row in enumerate(made) if row is None]
+        if missing:
+            fresh = plan.run(Batch(batch.header, [batch.rows[index] for index in missing], batch.nulls))
+            for index, row in zip(missing, fresh, strict=True):
+                made[index] = row
+                memo.keep(keys[index], row)
+        return [row for row in made if row is not None]
+
+
+def _tabular_batches(triples_map: TriplesMap, mapping: Mapping, base_iri: str, parents: _ParentIndex,
+                     remembered: _Remembered | None = None
                      ) -> Iterator[tuple[Batch, list[int], list[LiftedRow] | None]]:
     """CSV rows a batch at a time through the compiled plan, each batch with its line numbers and
     what the plan made of it, or None when a row failed: that batch then goes row by row."""
     plan = TabularPlan(triples_map, mapping, base_iri, lambda ref, row: parents.subjects(ref, row, triples_map))
+    run = remembered.run if remembered is not None else lambda plan, batch: plan.run(batch)
     rows = sources.csv_rows(triples_map.source)
     _, header = next(rows, (1, []))
     while chunk := list(itertools.islice(rows, BATCH_ROWS)):
@@ -130,7 +159,7 @@ def _tabular_batches(triples_map: TriplesMap, mapping: Mapping, base_iri: str, p
         try:
             if any(len(row) != len(header) for row in batch.rows):
                 raise RecordError("a malformed row")
-            yield batch, numbers, plan.run(batch)
+            yield batch, numbers, run(plan, batch)
         except RecordError:
             yield batch, numbers, None
 

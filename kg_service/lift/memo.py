@@ -1,0 +1,87 @@
+"""What a CSV triples map made of each row the last time a dataset was lifted, so that lifting it
+again runs the mapping only over the rows it has not seen: a 10-row change of a 20,000-row
+register then lifts 10 rows, not 20,000.
+
+A row's statements depend only on the row, the header, the mapping and the base IRI when its
+triples map joins no other rows; the memo is used only then. It is stamped with the mapping, the
+base IRI and the lifting code, and is thrown away whole when any of them changes. Rows that make
+fresh blank nodes (new on every lift) are not kept, so they are lifted anew as before. The memo
+holds the rows of the last lift only, so it does not grow with the history of a dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from pathlib import Path
+
+from kg_service.lift.model import Mapping
+from kg_service.lift.tabular import LiftedRow
+
+_FORMAT = b"citykg-row-memo-3"
+_Kept = tuple[str | None, str, str | None]
+_CODE = Path(__file__).parent
+
+
+class RowMemo:
+    def __init__(self, path: Path, stamp: str) -> None:
+        self.path, self.stamp = path, stamp
+        # key -> (subject, statements joined by newlines, error): strings load ten times faster than rows
+        self._known: dict[str, _Kept] = {}
+        self._seen: dict[str, _Kept] = {}
+        self.reused = 0  # rows taken from the memo in this lift
+        if path.is_file():
+            try:
+                with path.open("rb") as handle:
+                    saved_stamp, known = pickle.load(handle)
+                if saved_stamp == stamp:
+                    self._known = known
+            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+                pass  # an unreadable memo only means lifting every row, as without one
+
+    @classmethod
+    def for_mapping(cls, path: Path, mapping_file: Path, base_iri: str) -> RowMemo:
+        digest = hashlib.blake2b(_FORMAT, digest_size=16)
+        digest.update(mapping_file.read_bytes())
+        digest.update(base_iri.encode())
+        for source in sorted(_CODE.glob("*.py")):  # the lifting code: a fix to it must not be hidden
+            digest.update(source.read_bytes())
+        return cls(path, digest.hexdigest())
+
+    @staticmethod
+    def prefix(map_index: int, header: list[str]) -> str:
+        """What the keys of one triples map's rows start with: a new header is a new set of keys."""
+        return f"{map_index}\x1e{hashlib.blake2b(repr(header).encode(), digest_size=8).hexdigest()}\x1e"
+
+    @staticmethod
+    def key(prefix: str, row: list[str]) -> str:
+        return prefix + "\x1f".join(row)  # the row itself: hashing it again would cost more than it saves
+
+    def get(self, key: str) -> LiftedRow | None:
+        kept = self._known.get(key)
+        if kept is None:
+            return None
+        self._seen[key] = kept
+        self.reused += 1
+        subject, statements, error = kept
+        return LiftedRow(subject, statements.split("\n") if statements else [], error)
+
+    def keep(self, key: str, made: LiftedRow) -> None:
+        if not any("_:" in triple for triple in made.triples):
+            self._seen[key] = (made.subject, "\n".join(made.triples), made.error)
+
+    def save(self) -> None:
+        """Keep the rows of this lift (written beside, then moved over the old memo)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_name(f".{self.path.name}.writing")
+        with temporary.open("wb") as handle:
+            pickle.dump((self.stamp, self._seen), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        temporary.replace(self.path)
+
+
+def joins_other_rows(mapping: Mapping, map_index: int) -> bool:
+    """Whether a triples map's statements for a row depend on other rows (a join condition)."""
+    from kg_service.lift.model import RefObjectMap
+
+    triples_map = mapping.triples_maps[map_index]
+    return any(isinstance(o, RefObjectMap) and o.joins for pom in triples_map.predicate_objects for o in pom.objects)

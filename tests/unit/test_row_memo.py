@@ -1,0 +1,66 @@
+"""The row memo: lifting with it makes exactly what lifting without it makes; a second lift takes
+every unchanged row from it and lifts only the changed ones; a changed mapping throws it away."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from kg_service.config import project_path
+from kg_service.lift import lift, load_mapping
+from kg_service.lift.memo import RowMemo
+
+BASE = "https://w3id.org/citykg/id/"
+SOURCE = Path("sample") / "enterprise-register.csv"
+ENCODING = "gb18030"
+
+
+def _copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "market-regulation"
+    shutil.copytree(project_path("mappings") / "market-regulation", folder)
+    return folder / "enterprise-register.rml.ttl"
+
+
+def _made(mapping_file: Path, memo: RowMemo | None) -> list[tuple[int, str | None, list[str], str | None]]:
+    return [(r.line, r.subject, r.triples, r.error) for r in lift(load_mapping(mapping_file), BASE, memo)]
+
+
+def _memo(tmp_path: Path, mapping_file: Path) -> RowMemo:
+    return RowMemo.for_mapping(tmp_path / "memo.pickle", mapping_file, BASE)
+
+
+def test_a_lift_with_the_memo_makes_what_a_lift_without_it_makes(tmp_path: Path) -> None:
+    mapping_file = _copy(tmp_path)
+    plain = _made(mapping_file, None)
+    first = _memo(tmp_path, mapping_file)
+    assert _made(mapping_file, first) == plain and first.reused == 0
+    first.save()
+    second = _memo(tmp_path, mapping_file)
+    assert _made(mapping_file, second) == plain
+    assert second.reused == len(plain) > 5
+
+
+def test_only_changed_rows_are_lifted_again(tmp_path: Path) -> None:
+    mapping_file = _copy(tmp_path)
+    memo = _memo(tmp_path, mapping_file)
+    rows = len(_made(mapping_file, memo))
+    memo.save()
+    source = mapping_file.parent / SOURCE
+    lines = source.read_bytes().decode(ENCODING).splitlines(keepends=True)
+    lines[2] = lines[2].replace("有限公司", "股份有限公司", 1)
+    assert lines[2] != source.read_bytes().decode(ENCODING).splitlines(keepends=True)[2]
+    source.write_bytes("".join(lines).encode(ENCODING))
+    again = _memo(tmp_path, mapping_file)
+    assert _made(mapping_file, again) == _made(mapping_file, None)  # the changed row as it is now
+    assert again.reused == rows - 1
+
+
+def test_a_changed_mapping_throws_the_memo_away(tmp_path: Path) -> None:
+    mapping_file = _copy(tmp_path)
+    memo = _memo(tmp_path, mapping_file)
+    _made(mapping_file, memo)
+    memo.save()
+    mapping_file.write_text(mapping_file.read_text(encoding="utf-8") + "\n# changed\n", encoding="utf-8")
+    again = _memo(tmp_path, mapping_file)
+    _made(mapping_file, again)
+    assert again.reused == 0
