@@ -215,7 +215,7 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
 
     lifted: list[LiftedRecord] = []
     refused: list[RefusedRecord] = []
-    first_seen: dict[tuple[str, frozenset[tuple[str, str]]], int] = {}
+    first_seen: dict[tuple[str, tuple[tuple[str, str], ...]], int] = {}
     # what each CSV row made last time (a file cache, so not for a store that keeps nothing on disk)
     memo = None if settings.in_memory else RowMemo.for_mapping(
         settings.data_dir / "lift-memo" / f"{dataset.id.replace('/', '--')}.pickle", dataset.mapping_path,
@@ -225,7 +225,8 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
             report.read += 1
             advance(1)
             sources.add(record.source)
-            key = (str(record.source), frozenset(record.values.items()))
+            # a tuple, not a frozenset, of the values: a record's fields come in its source's order
+            key = (str(record.source), tuple(record.values.items()))
             if key in first_seen:
                 report.skipped += 1
                 report.skip_reasons.append(f"{record.source.name}:{record.line}: exact duplicate of line "
