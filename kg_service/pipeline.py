@@ -57,7 +57,7 @@ from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat, statements
 from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph
 from kg_service.validate.quarantine import RefusedRecord
-from kg_service.validate.scope import Reach, shape_reach
+from kg_service.validate.scope import Reach, cached_shape_reach
 
 if TYPE_CHECKING:
     from kg_service.project import SyncReport
@@ -90,6 +90,7 @@ class DatasetReport:
     triples: int = 0
     focus_nodes_validated: int = 0  # every entity on a first or full job; what a change can affect otherwise
     entities_changed: int = 0  # entities lifted differently from the last job (new, changed or gone)
+    rows_remembered: int = 0  # source rows taken from the row memo instead of lifted again
     warnings: list[str] = field(default_factory=list)
     quarantine_reasons: list[str] = field(default_factory=list)
     skip_reasons: list[str] = field(default_factory=list)
@@ -134,7 +135,9 @@ class Vocabulary:
     @classmethod
     def load(cls, settings: Settings) -> Vocabulary:
         ontology, shapes = load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir)
-        return cls(ontology, shapes, content_hash(settings.ontology_dir), shape_reach(shapes), Gate(shapes, ontology))
+        hashed = content_hash(settings.ontology_dir)
+        return cls(ontology, shapes, hashed, cached_shape_reach(shapes, hashed, settings.data_dir),
+                   Gate(shapes, ontology))
 
 
 def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = None,
@@ -246,6 +249,7 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
             else:
                 lifted.append(record)
 
+    report.rows_remembered = memo.reused if memo is not None else 0
     with progress.stage(f"{dataset.id}: validate", total=None) as advance:
         staged = Staged.of(lifted)
         digests = staged.digests()

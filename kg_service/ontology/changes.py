@@ -91,20 +91,19 @@ def plan(settings: Settings, edit: Edit) -> Plan:
     return planned
 
 
-def check_and_assess(settings: Settings, planned: Plan, store: GraphStore | None) -> Outcome:
-    """Run every ontology check on a copy holding the edit, and report its impact."""
+def _checked(settings: Settings, planned: Plan, store: GraphStore | None) -> Outcome:
+    """Run every ontology check on a copy holding the edit, report its impact, and work out the
+    version it makes (which depends on whether the impact breaks the API)."""
     with _edited_copy(settings, planned.files) as edited_dir:
         checks = run_checks(edited_dir, baseline=settings.ontology_dir)
         impact = assess(settings, edited_dir, planned.touched, planned.renames, store)
+    _version(settings, planned, impact.breaking)
     return Outcome(planned, checks, impact)
 
 
 def propose(settings: Settings, edit: Edit, store: GraphStore | None) -> Outcome:
     """Plan an edit, check it and assess its impact, without changing anything."""
-    planned = plan(settings, edit)
-    outcome = check_and_assess(settings, planned, store)
-    _version(settings, planned, outcome.impact.breaking)
-    return outcome
+    return _checked(settings, plan(settings, edit), store)
 
 
 def apply(settings: Settings, edit: Edit, store: GraphStore | None,
@@ -112,15 +111,15 @@ def apply(settings: Settings, edit: Edit, store: GraphStore | None,
     """Propose the edit and, when every check passes, apply it: the data migration in one store
     transaction, then the files (with the version bumped and the changelog appended). A refused edit
     changes nothing and comes back with ``refused`` set."""
-    if store is None and plan(settings, edit).migrates_data:
+    planned = plan(settings, edit)
+    if store is None and planned.migrates_data:
         raise OntologyError("this edit renames stored data, but the store is not open",
                             hint="stop the service and run the command again, or send the edit to the "
                                  "service's /ontology/edits endpoint")
     on_step("checking the edited ontology")
-    outcome = propose(settings, edit, store)
+    outcome = _checked(settings, planned, store)
     if outcome.refused:
         return outcome
-    planned = outcome.plan
     planned.files[settings.ontology_dir / CHANGELOG] = _changelog(settings.ontology_dir, outcome)
     staged = _stage(planned.files)
     try:

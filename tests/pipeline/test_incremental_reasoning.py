@@ -110,6 +110,13 @@ def test_a_few_changed_enterprises_are_reasoned_incrementally(city: tuple[Settin
     assert len(runs) == 1
 
 
+def test_a_re_run_lifts_only_the_rows_that_changed(city: tuple[Settings, GraphStore]) -> None:
+    settings, store = city
+    _edit_enterprises(settings.mappings_dir)  # one row changed, one removed, one added
+    (job,) = pipeline.ingest(settings, store, [ENTERPRISES]).datasets
+    assert job.read > 100 and job.rows_remembered == job.read - 2
+
+
 def test_a_renamed_school_recomputes_the_candidates(city: tuple[Settings, GraphStore],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A school is placed at a point, so its new name may pair it with another department's record."""

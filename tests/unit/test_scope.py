@@ -8,6 +8,7 @@ findings a validation of the whole new graph gives it. Random graphs and random 
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 import pytest
 from rdflib import Graph
@@ -17,7 +18,7 @@ from kg_service.delta import Change, Previous, Staged, StagedNeighbours, focus_a
 from kg_service.store import RdfFormat, open_store
 from kg_service.validate import staging_graph, validate
 from kg_service.validate.gate import Finding
-from kg_service.validate.scope import ANY, shape_reach
+from kg_service.validate.scope import ANY, REACH_FILE, cached_shape_reach, shape_reach
 
 EX = "http://city.example/"
 SHAPES = f"""
@@ -125,3 +126,11 @@ def test_validating_in_chunks_finds_what_validating_everything_finds(seed: int) 
     found = {finding for chunk in chunks
              for finding in validate(staging_graph(chunk.text), shapes, ontology, chunk.focus).findings}
     assert sorted(found, key=str) == sorted(set(validate(_graph(statements), shapes, ontology).findings), key=str)
+
+
+def test_the_reach_is_kept_per_content_hash_and_read_back_equal(tmp_path: Path) -> None:
+    shapes = Graph().parse(data=SHAPES, format="turtle")
+    made = cached_shape_reach(shapes, "hash-1", tmp_path)
+    assert (tmp_path / REACH_FILE).is_file()
+    assert cached_shape_reach(Graph(), "hash-1", tmp_path) == made  # read back, not recomputed from no shapes
+    assert cached_shape_reach(Graph(), "hash-2", tmp_path) == shape_reach(Graph())  # another hash: recomputed
