@@ -23,14 +23,12 @@ from rdflib.namespace import DCTERMS, SKOS, NamespaceManager
 from rdflib.term import Node
 
 from kg_service.errors import OntologyError
-from kg_service.namespaces import CITY
+from kg_service.namespaces import CITY, PREFIXES
 
 Triple = tuple[Node, Node, Node]
 
 # Prefixes a new statement may need that a module might not declare yet.
-KNOWN_PREFIXES = {"city": str(CITY), "owl": str(OWL), "rdf": str(RDF), "rdfs": str(RDFS), "xsd": str(XSD),
-                  "skos": str(SKOS), "dcterms": str(DCTERMS), "prov": "http://www.w3.org/ns/prov#",
-                  "time": "http://www.w3.org/2006/time#"}
+KNOWN_PREFIXES = {**PREFIXES, "dcterms": str(DCTERMS), "time": "http://www.w3.org/2006/time#"}
 
 # The house layout: the declaration first, then labels and definition, what a term is about, and
 # which module defines it last.
