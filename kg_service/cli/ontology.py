@@ -191,10 +191,13 @@ def add_property(name: Annotated[str, typer.Argument(help="The property's local 
                      "--characteristic", help=f"Repeatable: {', '.join(CHARACTERISTICS)}.")] = None,
                  inverse: Annotated[str | None, typer.Option("--inverse", help="The property it inverts.")] = None,
                  parent: Annotated[str | None, typer.Option("--parent", help="Its super-property.")] = None,
-                 module: ModuleOption = None) -> Edit:
+                 module: ModuleOption = None,
+                 shape_of: Annotated[str | None, typer.Option(
+                     "--shape-of", help="Also give the data shape of this class a property shape for it, so its "
+                                        "GraphQL type gets the field.")] = None) -> Edit:
     """Add a property with its domain, range, characteristics and inverse."""
     return AddProperty(name, kind, _labels(zh, en), definition or "", domain, range_, tuple(characteristic or ()),
-                       inverse, parent, module)
+                       inverse, parent, module, shape_of)
 
 
 @_edit_command("label")

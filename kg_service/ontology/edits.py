@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, SKOS
+from rdflib.namespace import DCTERMS, SH, SKOS
 from rdflib.term import Node
 
 from kg_service.errors import OntologyError
@@ -49,6 +49,8 @@ class WorkingCopy:
         self.ontology_dir = ontology_dir
         self.modules: dict[str, Module] = read_modules(ontology_dir)
         self.graphs: dict[str, Graph] = {name: module.graph() for name, module in self.modules.items()}
+        self.shape_modules: dict[str, Module] = {}  # data shapes an edit changes, by "shapes/<file name>"
+        self.shape_graphs: dict[str, Graph] = {}
         self.renames: list[tuple[URIRef, URIRef]] = []
         self.moved: list[str] = []  # modules a term left or entered, for the changelog
 
@@ -96,9 +98,26 @@ class WorkingCopy:
             raise OntologyError(f"{iri} is in no module of the ontology")
         return name, self.graphs[name]
 
+    def shape_of(self, class_iri: URIRef) -> tuple[str, URIRef]:
+        """The shapes file and the node shape that targets ``class_iri``."""
+        found: list[tuple[bool, str, URIRef, Module, Graph]] = []
+        for path in sorted((self.ontology_dir / "shapes").glob("*.ttl")):
+            name = f"shapes/{path.name}"  # apart from the ontology module of the same name
+            module = self.shape_modules.get(name) or Module.read(path)
+            graph = self.shape_graphs.get(name) or module.graph()
+            found += [((shape, SH.property, None) not in graph, name, shape, module, graph)
+                      for shape in graph.subjects(SH.targetClass, class_iri) if isinstance(shape, URIRef)]
+        if found:  # the class's own shape: one with property shapes before one of SPARQL constraints only
+            _, name, shape, module, graph = min(found, key=lambda item: (item[0], item[1], str(item[2])))
+            self.shape_modules[name], self.shape_graphs[name] = module, graph
+            return name, shape
+        raise OntologyError(f"no data shape targets {class_iri}",
+                            hint="add a node shape for the class under shapes/ first, or leave out --shape-of")
+
     def changed_modules(self) -> dict[str, Module]:
         """The modules whose graphs changed, rewritten."""
-        changed = {}
+        changed = {name: module.rewritten(self.shape_graphs[name]) for name, module in self.shape_modules.items()
+                   if set(self.shape_graphs[name]) != set(module.graph())}
         for name, module in self.modules.items():
             if self.renames:
                 for old, new in self.renames:
@@ -207,6 +226,7 @@ class AddProperty:
     inverse: str | None = None
     parent: str | None = None
     module: str | None = None
+    shape_of: str | None = None  # a class whose data shape gets a property shape for it (a GraphQL field)
 
     kind = "add-property"
 
@@ -246,7 +266,25 @@ class AddProperty:
                                  (RDFS.subPropertyOf, parent)):
             if value is not None:
                 graph.add((iri, predicate, value))
+        if self.shape_of:
+            self._shape(copy, iri, _declared_class(copy, self.shape_of), value_range)
         return {iri}
+
+    def _shape(self, copy: WorkingCopy, iri: URIRef, shaped: URIRef, value_range: URIRef | None) -> None:
+        """A property shape for the new property in the data shape of ``shaped``: the API serves a
+        property as a field of the types whose shapes have it."""
+        name, shape = copy.shape_of(shaped)
+        graph, node = copy.shape_graphs[name], BNode()
+        graph.add((shape, SH.property, node))
+        graph.add((node, SH.path, iri))
+        if "functional" in self.characteristics:
+            graph.add((node, SH.maxCount, Literal(1)))
+        if self.kind_of == "datatype" and value_range is not None:
+            graph.add((node, SH.datatype, value_range))
+        elif self.kind_of == "object":
+            graph.add((node, SH.nodeKind, SH.IRI))
+        label = self.labels.get("en", self.name)
+        graph.add((node, SH.message, Literal(f"{label}: not a value of the kind the ontology declares")))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from rdflib import OWL, RDF, RDFS, XSD, BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import DCTERMS, SKOS, NamespaceManager
+from rdflib.namespace import DCTERMS, SH, SKOS, NamespaceManager
 from rdflib.term import Node
 
 from kg_service.errors import OntologyError
@@ -32,8 +32,8 @@ KNOWN_PREFIXES = {**PREFIXES, "dcterms": str(DCTERMS), "time": "http://www.w3.or
 
 # The house layout: the declaration first, then labels and definition, what a term is about, and
 # which module defines it last.
-_FIRST: list[Node] = [RDF.type, RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.definition, RDFS.comment]
-_LAST: list[Node] = [OWL.deprecated, DCTERMS.isReplacedBy, CITY.belongsToSubsystem, RDFS.isDefinedBy]
+_FIRST: list[Node] = [RDF.type, SH.path, RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.definition, RDFS.comment]
+_LAST: list[Node] = [SH.message, OWL.deprecated, DCTERMS.isReplacedBy, CITY.belongsToSubsystem, RDFS.isDefinedBy]
 _DECLARATIONS: list[Node] = [OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty,
                              OWL.NamedIndividual]
 _LANGUAGES = ["zh", "en"]

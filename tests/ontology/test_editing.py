@@ -28,7 +28,7 @@ from kg_service.config import Settings, load_settings, project_path
 from kg_service.namespaces import CITY
 from kg_service.ontology import load_ontology
 from kg_service.ontology.changes import apply, propose
-from kg_service.ontology.edits import AddClass, AddProperty, Move, Rename
+from kg_service.ontology.edits import AddClass, Move, Rename
 from kg_service.ontology.modules import read_modules
 from kg_service.store import GraphStore, RdfFormat, open_store
 from tests.live_server import citykg_server
@@ -115,17 +115,26 @@ def test_add_class_writes_a_new_block_and_its_axiom(project: Path, settings: Set
     assert "Added class city:ChildcareCentre under city:School" in (project / "ontology" / "CHANGELOG.md").read_text()
 
 
-def test_add_property_with_domain_range_and_characteristic(project: Path, settings: Settings) -> None:
+def test_add_property_through_the_api_gives_the_shaped_type_a_field_without_a_restart(
+        project: Path, settings: Settings, store: GraphStore) -> None:
+    app = create_app(settings, store)
+    fields = '{ __type(name: "Hospital") { fields { name } } }'
+    assert "wardCount" not in {f["name"] for f in _graphql(app, fields)["__type"]["fields"]}
     before = _snapshot(project / "ontology")
-    _passed(apply(settings, AddProperty("wardCount", "datatype", {"zh": "病区数", "en": "ward count"},
-                                        "How many wards a hospital runs.", domain="city:Hospital",
-                                        range="xsd:integer", characteristics=("functional",)), None))
+    response = _send(app, {"kind": "add-property", "name": "wardCount", "kind_of": "datatype",
+                           "labels": {"zh": "病区数", "en": "ward count"},
+                           "definition": "How many wards a hospital runs.",
+                           "domain": "city:Hospital", "range": "xsd:integer", "characteristics": ["functional"],
+                           "shape_of": "city:Hospital"})
+    assert response.status_code == 200, response.text
+    assert "field Hospital.wardCount" in response.json()["impact"]["graphql"]["added"]
     ontology = load_ontology(settings.ontology_dir)
     for triple in [(CITY.wardCount, RDF.type, OWL.DatatypeProperty), (CITY.wardCount, RDF.type, OWL.FunctionalProperty),
                    (CITY.wardCount, RDFS.domain, CITY.Hospital), (CITY.wardCount, RDFS.range, XSD_INTEGER)]:
         assert triple in ontology, triple
     changed = _changed_lines(before, project / "ontology", project_path("ontology"))
-    assert changed["public-services.ttl"] <= 8, changed
+    assert changed["public-services.ttl"] <= 8 and changed["shapes/public-services.ttl"] <= 2, changed
+    assert "wardCount" in {f["name"] for f in _graphql(app, fields)["__type"]["fields"]}  # no restart
 
 
 def test_rename_impact_lists_mappings_and_graphql_fields_and_changes_nothing(project: Path, settings: Settings,
