@@ -176,9 +176,13 @@ def _edit_command(name: str) -> Callable[[Callable[..., Edit]], Callable[..., Ed
 def add_class(name: Annotated[str, typer.Argument(help="The class's local name, e.g. Kindergarten.")],
               parent: Annotated[str, typer.Option("--parent", help="Its superclass, e.g. city:School.")],
               zh: Zh = None, en: En = None, definition: Definition = None, subsystem: Subsystem = None,
-              module: ModuleOption = None) -> Edit:
+              module: ModuleOption = None,
+              shape: Annotated[bool, typer.Option("--shape", help="Also write a data shape for it beside its "
+                                                                  "parent's, so the GraphQL API serves it as a "
+                                                                  "type with its parent's fields.")] = False
+              ) -> Edit:
     """Add a class with its parent, subsystem, labels and definition."""
-    return AddClass(name, parent, _labels(zh, en), definition or "", subsystem, module)
+    return AddClass(name, parent, _labels(zh, en), definition or "", subsystem, module, shape)
 
 
 @_edit_command("add-property")

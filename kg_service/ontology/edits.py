@@ -186,6 +186,7 @@ class AddClass:
     definition: str
     subsystem: str | None = None
     module: str | None = None
+    shape: bool = False  # also a data shape of its own, so the API serves it as a type
 
     kind = "add-class"
 
@@ -211,7 +212,34 @@ class AddClass:
             graph.add((iri, CITY.belongsToSubsystem, subsystem))
         graph.add((iri, RDFS.isDefinedBy, module_iri))
         graph.add((iri, RDFS.subClassOf, parent))
+        if self.shape:
+            self._shape(copy, iri, parent)
         return {iri}
+
+    def _shape(self, copy: WorkingCopy, iri: URIRef, parent: URIRef) -> None:
+        """A node shape for the new class beside its parent's, naming one of the parent's paths and
+        constraining nothing: the API serves a class as a type of its own once a shape with a property
+        shape targets it, with the fields of its own and its superclasses' shapes (the parent's
+        constraints still apply to it, as SHACL applies a class's shapes to its subclasses)."""
+        try:
+            name, parent_shape = copy.shape_of(parent)
+        except OntologyError as error:
+            raise OntologyError(f"{self.parent} has no data shape for the new class's to extend",
+                                hint="leave out --shape, or give the parent a data shape first") from error
+        graph = copy.shape_graphs[name]
+        paths = sorted((path != CITY.name, str(path)) for node in graph.objects(parent_shape, SH.property)
+                       for path in graph.objects(node, SH.path) if isinstance(path, URIRef) and path != RDF.type)
+        if not paths:
+            raise OntologyError(f"the data shape of {self.parent} has no property shape to extend",
+                                hint="leave out --shape")
+        shape, node = URIRef(f"{str(parent_shape).rsplit('#', 1)[0]}#{self.name}Shape"), BNode()
+        if (shape, None, None) in graph:
+            raise OntologyError(f"the shape {shape} already exists", hint="choose another class name")
+        graph.add((shape, RDF.type, SH.NodeShape))
+        graph.add((shape, RDFS.label, Literal(self.labels.get("en", self.name), lang="en")))
+        graph.add((shape, SH.targetClass, iri))
+        graph.add((shape, SH.property, node))
+        graph.add((node, SH.path, URIRef(paths[0][1])))  # the name, when the parent's shape has one
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,23 @@ def test_add_class_writes_a_new_block_and_its_axiom(project: Path, settings: Set
     assert "Added class city:ChildcareCentre under city:School" in (project / "ontology" / "CHANGELOG.md").read_text()
 
 
+def test_add_class_with_a_shape_through_the_api_is_served_as_a_type_without_a_restart(
+        project: Path, settings: Settings, store: GraphStore) -> None:
+    app = create_app(settings, store)
+    type_query = '{ __type(name: "ChildcareCentre") { name fields { name } } }'
+    assert _graphql(app, type_query)["__type"] is None
+    before = _snapshot(project / "ontology")
+    response = _send(app, {"kind": "add-class", "name": "ChildcareCentre", "parent": "city:School",
+                           "labels": {"zh": "托育中心", "en": "childcare centre"},
+                           "definition": "A centre caring for children under three.", "shape": True})
+    assert response.status_code == 200, response.text
+    assert "type ChildcareCentre" in response.json()["impact"]["graphql"]["added"]
+    changed = _changed_lines(before, project / "ontology", project_path("ontology"))
+    assert changed["public-services.ttl"] <= 8 and changed["shapes/public-services.ttl"] <= 6, changed
+    served = _graphql(app, type_query)["__type"]  # no restart
+    assert served is not None and {"name", "capacity"} <= {f["name"] for f in served["fields"]}  # the parent's fields
+
+
 def test_add_property_through_the_api_gives_the_shaped_type_a_field_without_a_restart(
         project: Path, settings: Settings, store: GraphStore) -> None:
     app = create_app(settings, store)
@@ -191,11 +208,21 @@ def test_rename_through_the_api_migrates_the_data_and_serves_the_new_schema(proj
     assert "city:Hospital " not in (project / "ontology" / "shapes" / "public-services.ttl").read_text()
 
 
-def test_move_reasons_again_so_inferred_classes_follow(settings: Settings, store: GraphStore) -> None:
-    _passed(apply(settings, Move("city:IndustrialPark", parent="city:LandUseZone"), store))
-    ontology = load_ontology(settings.ontology_dir)
-    assert (CITY.IndustrialPark, RDFS.subClassOf, CITY.LandUseZone) in ontology
+def test_move_changes_one_line_reasons_again_and_the_served_schema_follows(project: Path, settings: Settings,
+                                                                           store: GraphStore) -> None:
+    app = create_app(settings, store)
+    interfaces = '{ __type(name: "IndustrialPark") { interfaces { name } } }'
+    assert {"name": "AnyLandUseZone"} not in _graphql(app, interfaces)["__type"]["interfaces"]
+    before = _snapshot(project / "ontology")
+    response = _send(app, {"kind": "move", "term": "city:IndustrialPark", "parent": "city:LandUseZone"})
+    assert response.status_code == 200, response.text
+    assert response.json()["version"] == {"before": "0.2.0", "after": "0.3.0"}  # a field changed type: breaking
+    changed = _changed_lines(before, project / "ontology", project_path("ontology"))
+    assert {name: lines for name, lines in changed.items() if name.endswith(".ttl")} == \
+        {"industry.ttl": 2, "city.ttl": 2}, changed
+    assert (CITY.IndustrialPark, RDFS.subClassOf, CITY.LandUseZone) in load_ontology(settings.ontology_dir)
     assert store.query(f"ASK {{ GRAPH <{settings.graphs.inferred}> {{ <{PARK}> a <{CITY.LandUseZone}> }} }}") is True
+    assert {"name": "AnyLandUseZone"} in _graphql(app, interfaces)["__type"]["interfaces"]  # no restart
 
 
 def test_an_edit_making_a_class_unsatisfiable_is_refused_and_nothing_changes(project: Path, settings: Settings,
@@ -237,6 +264,7 @@ def test_label_and_deprecation_show_in_a_running_service_without_a_restart(proje
     settings = {"CITYKG_ONTOLOGY_DIR": str(project / "ontology"), "CITYKG_MAPPINGS_DIR": str(project / "mappings"),
                 "CITYKG_ANONYMOUS": "read"}
     query = '{ __type(name: "Hospital") { description fields(includeDeprecated: true) { name isDeprecated } } }'
+    before = _snapshot(project / "ontology")
     with citykg_server("serve", project / "served", settings=settings) as url:
         def hospital() -> dict[str, Any]:
             answer: dict[str, Any] = httpx.post(f"{url}/graphql", json={"query": query}, timeout=30).json()
@@ -246,6 +274,10 @@ def test_label_and_deprecation_show_in_a_running_service_without_a_restart(proje
         assert _citykg(project, "ontology", "label", "city:Hospital", "--en", "general hospital").returncode == 0
         result = _citykg(project, "ontology", "deprecate", "city:hospitalGrade")
         assert result.returncode == 0, result.stdout + result.stderr
+        changed = _changed_lines(before, project / "ontology", project_path("ontology"))
+        # the label's line replaced, the deprecation one line added; the version's line replaced
+        assert {name: lines for name, lines in changed.items() if name.endswith(".ttl")} == \
+            {"public-services.ttl": 3, "city.ttl": 2}, changed
         deadline = time.monotonic() + 30
         while True:
             served = hospital()
