@@ -190,6 +190,7 @@ def _graphql(app: Any, query: str) -> dict[str, Any]:
 def test_rename_through_the_api_migrates_the_data_and_serves_the_new_schema(project: Path, settings: Settings,
                                                                            store: GraphStore) -> None:
     app = create_app(settings, store)
+    before = {path: path.read_text(encoding="utf-8").splitlines() for path in (project / "ontology").rglob("*.ttl")}
     type_query = '{ t: __type(name: "GeneralHospital") { name } old: __type(name: "Hospital") { name } }'
     assert _graphql(app, type_query) == {"t": None, "old": {"name": "Hospital"}}
     edit = {"kind": "rename", "term": "city:Hospital", "new_name": "GeneralHospital"}
@@ -205,6 +206,12 @@ def test_rename_through_the_api_migrates_the_data_and_serves_the_new_schema(proj
     assert _graphql(app, type_query) == {"t": {"name": "GeneralHospital"}, "old": None}  # no restart
     # every file that named the class follows: the mapping, the shapes, the questions
     assert "\n医院,GeneralHospital\n" in (project / "mappings" / "health" / "facility-kinds.csv").read_text()
+    # minimal: every Turtle line the rename changed now names the new class (or is the version)
+    for path, old_lines in before.items():
+        new_lines = path.read_text(encoding="utf-8").splitlines()
+        added = [line[1:] for line in difflib.unified_diff(old_lines, new_lines, lineterm="", n=0)
+                 if line.startswith("+") and not line.startswith("+++")]
+        assert all("GeneralHospital" in line or "owl:versionInfo" in line for line in added), (path, added)
     assert "city:Hospital " not in (project / "ontology" / "shapes" / "public-services.ttl").read_text()
 
 
