@@ -108,7 +108,7 @@ def _lift_one(triples_map: TriplesMap, line: int, record: Record, base_iri: str,
 
 
 def _lift_tabular(triples_map: TriplesMap, mapping: Mapping, base_iri: str,
-                  parents: _ParentIndex, remembered: _Remembered | None = None) -> Iterator[LiftedRecord]:
+                  parents: _ParentIndex, remembered: _Remembered) -> Iterator[LiftedRecord]:
     for batch, numbers, lifted_rows in _tabular_batches(triples_map, mapping, base_iri, parents, remembered):
         if lifted_rows is None:
             yield from _row_by_row(triples_map, batch, numbers, base_iri, parents)
@@ -144,13 +144,15 @@ class _Remembered:
         return [row for row in made if row is not None]
 
 
+_NOTHING_REMEMBERED = _Remembered(None, 0)
+
+
 def _tabular_batches(triples_map: TriplesMap, mapping: Mapping, base_iri: str, parents: _ParentIndex,
-                     remembered: _Remembered | None = None
+                     remembered: _Remembered = _NOTHING_REMEMBERED
                      ) -> Iterator[tuple[Batch, list[int], list[LiftedRow] | None]]:
     """CSV rows a batch at a time through the compiled plan, each batch with its line numbers and
     what the plan made of it, or None when a row failed: that batch then goes row by row."""
     plan = TabularPlan(triples_map, mapping, base_iri, lambda ref, row: parents.subjects(ref, row, triples_map))
-    run = remembered.run if remembered is not None else lambda plan, batch: plan.run(batch)
     rows = sources.csv_rows(triples_map.source)
     _, header = next(rows, (1, []))
     while chunk := list(itertools.islice(rows, BATCH_ROWS)):
@@ -159,7 +161,7 @@ def _tabular_batches(triples_map: TriplesMap, mapping: Mapping, base_iri: str, p
         try:
             if any(len(row) != len(header) for row in batch.rows):
                 raise RecordError("a malformed row")
-            yield batch, numbers, run(plan, batch)
+            yield batch, numbers, remembered.run(plan, batch)
         except RecordError:
             yield batch, numbers, None
 

@@ -23,10 +23,11 @@ from rdflib.term import Node
 from kg_service.config import Settings
 from kg_service.errors import OntologyError
 from kg_service.namespaces import CITY
-from kg_service.ontology.checks import CheckResult, run_checks
+from kg_service.ontology.checks import Baseline, CheckResult, run_checks
 from kg_service.ontology.edits import Edit, Move, WorkingCopy
 from kg_service.ontology.impact import Impact, assess, code_list_cell
 from kg_service.ontology.loader import ENTRY_FILE, ONTOLOGY_IRI
+from kg_service.ontology.modules import prefixed_name
 from kg_service.store import GraphStore, GraphWrites, select
 
 CHANGELOG = "CHANGELOG.md"
@@ -95,7 +96,7 @@ def _checked(settings: Settings, planned: Plan, store: GraphStore | None) -> Out
     """Run every ontology check on a copy holding the edit, report its impact, and work out the
     version it makes (which depends on whether the impact breaks the API)."""
     with _edited_copy(settings, planned.files) as edited_dir:
-        checks = run_checks(edited_dir, baseline=settings.ontology_dir)
+        checks = run_checks(edited_dir, Baseline(settings.ontology_dir, settings.data_dir))
         impact = assess(settings, edited_dir, planned.touched, planned.renames, store)
     _version(settings, planned, impact.breaking)
     return Outcome(planned, checks, impact)
@@ -187,8 +188,7 @@ def _renamed_elsewhere(root: Path, old: URIRef, new: URIRef, skip: set[str], cod
             if code_lists and path.suffix == ".csv":
                 new_text = code_list_cell(local_old).sub(local_new, new_text)
             for prefix in prefixes:
-                new_text = re.sub(rf"(?<![\w:.-]){prefix}:{re.escape(local_old)}(?![\w-]|\.[\w-])",
-                                  f"{prefix}:{local_new}", new_text)
+                new_text = prefixed_name(re.escape(prefix), local_old).sub(f"{prefix}:{local_new}", new_text)
             if new_text != text:
                 changed[path] = new_text
     return changed
@@ -214,8 +214,9 @@ def _changelog(ontology_dir: Path, outcome: Outcome) -> str:
         "newest last.\n")
     before, after = outcome.plan.version
     impact = outcome.impact
-    lines = [f"\n## {after} ({dt.date.today().isoformat()})\n", f"- {outcome.plan.edit.describe()[0].upper()}"
-             f"{outcome.plan.edit.describe()[1:]} (was {before}).\n"]
+    described = outcome.plan.edit.describe()
+    lines = [f"\n## {after} ({dt.date.today().isoformat()})\n",
+             f"- {described[:1].upper()}{described[1:]} (was {before}).\n"]
     if impact.breaking:
         lines.append(f"- Breaking for the GraphQL API: {'; '.join(impact.schema_breaking)}.\n")
     if impact.schema_added:

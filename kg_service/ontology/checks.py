@@ -4,7 +4,6 @@ meta-shapes, and the competency questions."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,14 @@ META_SHAPES = Path("shapes") / "meta" / "ontology.ttl"
 
 
 @dataclass(frozen=True)
+class Baseline:
+    """The ontology before an edit, and where its HermiT report is cached (the data directory)."""
+
+    ontology_dir: Path
+    cache_dir: Path
+
+
+@dataclass(frozen=True)
 class CheckResult:
     name: str
     passed: bool
@@ -26,7 +33,7 @@ class CheckResult:
     summary: str = ""
 
 
-def turtle_round_trip(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) -> CheckResult:
+def turtle_round_trip(ontology_dir: Path, ontology: Graph, baseline: Baseline | None = None) -> CheckResult:
     """Every module parses, and serialising it again gives the same graph."""
     problems = []
     modules = sorted(ontology_dir.glob("*.ttl")) + sorted((ontology_dir / "imports").glob("*.ttl"))
@@ -42,28 +49,24 @@ def turtle_round_trip(ontology_dir: Path, ontology: Graph, baseline: Path | None
     return CheckResult("Turtle round trip", not problems, problems, f"{len(modules)} modules")
 
 
-def hermit(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) -> CheckResult:
+def hermit(ontology_dir: Path, ontology: Graph, baseline: Baseline | None = None) -> CheckResult:
     """Consistent, and no unsatisfiable class; with a baseline (the ontology before an edit), no
     unsatisfiable class the baseline did not already have."""
-    from kg_service.reason.tbox import check_ontology
+    from kg_service.reason.tbox import check_ontology, checked_ontology
 
     report = check_ontology(ontology)
     if not report.consistent:
         return CheckResult("HermiT", False, [report.problem()])
-    already = _unsatisfiable_in(baseline, content_hash(baseline)) if baseline is not None else frozenset()
+    already: set[str] = set()
+    if baseline is not None:  # the ontology before: reasoning has usually cached its classification already
+        before = load_ontology(baseline.ontology_dir)
+        cached = checked_ontology(before, content_hash(baseline.ontology_dir), baseline.cache_dir, keep=False)
+        already = set(cached.unsatisfiable)
     problems = [f"unsatisfiable class {iri}" for iri in report.unsatisfiable if iri not in already]
     return CheckResult("HermiT", not problems, problems, f"consistent, classified in {report.seconds:.1f} s")
 
 
-@functools.lru_cache(maxsize=4)
-def _unsatisfiable_in(ontology_dir: Path, content: str) -> frozenset[str]:
-    """The baseline's unsatisfiable classes, once per content: a session of edits asks each time."""
-    from kg_service.reason.tbox import check_ontology
-
-    return frozenset(check_ontology(load_ontology(ontology_dir)).unsatisfiable)
-
-
-def meta_shapes(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) -> CheckResult:
+def meta_shapes(ontology_dir: Path, ontology: Graph, baseline: Baseline | None = None) -> CheckResult:
     from kg_service.validate import validate
 
     shapes = Graph().parse(ontology_dir / META_SHAPES)
@@ -72,7 +75,7 @@ def meta_shapes(ontology_dir: Path, ontology: Graph, baseline: Path | None = Non
     return CheckResult("meta-shapes", not problems, problems, "labels, definitions, subsystems")
 
 
-def competency_questions(ontology_dir: Path, ontology: Graph, baseline: Path | None = None) -> CheckResult:
+def competency_questions(ontology_dir: Path, ontology: Graph, baseline: Baseline | None = None) -> CheckResult:
     from kg_service.ontology.competency import read_questions, wrong_answers
 
     try:
@@ -83,11 +86,11 @@ def competency_questions(ontology_dir: Path, ontology: Graph, baseline: Path | N
                        f"{len(read_questions(ontology_dir))} questions over the fixture city")
 
 
-CHECKS: list[Callable[[Path, Graph, Path | None], CheckResult]] = [turtle_round_trip, hermit, meta_shapes,
+CHECKS: list[Callable[[Path, Graph, Baseline | None], CheckResult]] = [turtle_round_trip, hermit, meta_shapes,
                                                                    competency_questions]
 
 
-def run_checks(ontology_dir: Path, baseline: Path | None = None) -> list[CheckResult]:
+def run_checks(ontology_dir: Path, baseline: Baseline | None = None) -> list[CheckResult]:
     """Every check, in order; ``baseline`` is the ontology before an edit, when checking one."""
     try:
         ontology = load_ontology(ontology_dir)

@@ -123,18 +123,19 @@ def wrong_answers(ontology_dir: Path, ontology: Graph) -> list[str]:
     fixture = Graph().parse(ontology_dir / FIXTURE, format="turtle")
     inferred = infer_with_rules(ontology, fixture, load_rules(ontology_dir))
     problems = []
-    with tempfile.TemporaryDirectory(prefix="citykg-competency-") as workdir, \
-            open_store(load_settings(data_dir=Path(workdir), in_memory=True)) as store:
+    with tempfile.TemporaryDirectory(prefix="citykg-competency-") as workdir:
         settings = load_settings(data_dir=Path(workdir), in_memory=True)
-        for name, graph in ((settings.graphs.ontology, ontology), (settings.graphs.source("examples/fixture"), fixture),
-                            (settings.graphs.inferred, inferred)):
-            store.load(graph.serialize(format="nt", encoding="utf-8"), RdfFormat.N_TRIPLES, graph=name)
-        for question in read_questions(ontology_dir):
-            try:
-                actual = ask(store, question)
-            except Exception as error:  # a question made invalid by the edit is a failed check, not a crash
-                problems.append(f"{question.id}: cannot be asked: {error}")
-                continue
-            if not same_answer(actual, expected(question), question.ordered):
-                problems.append(f"{question.id}: answers differently ({len(actual.rows)} rows)")
+        with open_store(settings) as store:
+            for name, graph in ((settings.graphs.ontology, ontology),
+                                (settings.graphs.source("examples/fixture"), fixture),
+                                (settings.graphs.inferred, inferred)):
+                store.load(graph.serialize(format="nt", encoding="utf-8"), RdfFormat.N_TRIPLES, graph=name)
+            for question in read_questions(ontology_dir):
+                try:
+                    actual = ask(store, question)
+                except Exception as error:  # a question made invalid by the edit is a failed check, not a crash
+                    problems.append(f"{question.id}: cannot be asked: {error}")
+                    continue
+                if not same_answer(actual, expected(question), question.ordered):
+                    problems.append(f"{question.id}: answers differently ({len(actual.rows)} rows)")
     return problems

@@ -21,6 +21,8 @@ from rdflib import URIRef
 
 from kg_service.config import Settings
 from kg_service.namespaces import CITY
+from kg_service.ontology.loader import load_shapes
+from kg_service.ontology.modules import prefixed_name
 from kg_service.store import GraphStore, select
 
 # Where the files that use the ontology's terms live, and which of them to look at.
@@ -100,9 +102,10 @@ def assess(settings: Settings, edited_dir: Path, touched: set[URIRef], renames: 
     impact.schema_added = _additions(before, after)
     impact.schema_described = _descriptions(before, after)
     if not (impact.schema_breaking or impact.schema_dangerous or impact.schema_added or impact.schema_described):
+        shapes = load_shapes(edited_dir)
         impact.notes = [f"{_short(term)} is in no data shape, so the GraphQL API does not show it: add a node or "
                         "property shape for it under shapes/ to serve it" for term in sorted(touched)
-                        if not _shaped(edited_dir, term)]
+                        if (None, None, term) not in shapes]
     old_terms = sorted({str(term) for term in touched if term.startswith(str(CITY))}
                        | {str(old) for old, _ in renames})
     old_terms = [term for term in old_terms if term not in {str(new) for _, new in renames}]
@@ -119,13 +122,6 @@ def assess(settings: Settings, edited_dir: Path, touched: set[URIRef], renames: 
 
 def _short(term: URIRef) -> str:
     return f"city:{term.removeprefix(str(CITY))}" if term.startswith(str(CITY)) else str(term)
-
-
-def _shaped(ontology_dir: Path, term: URIRef) -> bool:
-    from kg_service.ontology.loader import load_shapes
-
-    shapes = load_shapes(ontology_dir)
-    return (None, None, term) in shapes
 
 
 def _graphql_schema(settings: Settings, ontology_dir: Path) -> GraphQLSchema:
@@ -175,16 +171,17 @@ def _descriptions(before: GraphQLSchema, after: GraphQLSchema) -> list[str]:
 def _mentions(folder: Path, terms: list[str], code_lists: bool) -> list[Mention]:
     if not folder.is_dir() or not terms:
         return []
-    patterns = {term: re.compile(rf"(?<![\w:.-])(?:\w+:{re.escape(term.removeprefix(str(CITY)))}|"
-                                 rf"{re.escape(term)})(?![\w-]|\.[\w-])") for term in terms}
+    full = {term: re.compile(rf"{re.escape(term)}(?![\w-])") for term in terms}
+    prefixed = {term: prefixed_name(r"\w+", term.removeprefix(str(CITY))) for term in terms}
     cells = {term: code_list_cell(term.removeprefix(str(CITY))) for term in terms}
     found = []
     for path in sorted(folder.rglob("*")):
         if not path.is_file() or path.suffix not in SOURCE_SUFFIXES:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines(), start=1):
-            for term, pattern in patterns.items():
-                if pattern.search(line) or (code_lists and path.suffix == ".csv" and cells[term].search(line)):
+            for term in terms:
+                in_code_list = code_lists and path.suffix == ".csv" and cells[term].search(line)
+                if full[term].search(line) or prefixed[term].search(line) or in_code_list:
                     found.append(Mention(path, number, line.strip()[:160], f"city:{term.removeprefix(str(CITY))}"))
     return found
 

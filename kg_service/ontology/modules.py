@@ -299,8 +299,7 @@ class Module:
         for prefix, namespace in self.prefixes.items():
             if str(old).startswith(namespace) and str(new).startswith(namespace):
                 old_local, new_local = str(old)[len(namespace):], str(new)[len(namespace):]
-                text = re.sub(rf"(?<![\w:.-]){re.escape(prefix)}:{re.escape(old_local)}(?![\w-]|\.[\w-])",
-                              f"{prefix}:{new_local}", text)
+                text = prefixed_name(re.escape(prefix), old_local).sub(f"{prefix}:{new_local}", text)
         return text
 
     def _check(self, expected: Graph) -> None:
@@ -325,6 +324,12 @@ def _replacements(removed: set[Triple], added: set[Triple]) -> dict[Triple, Trip
             return {}
         pairs[old] = new
     return pairs
+
+
+def prefixed_name(prefix_pattern: str, local: str) -> re.Pattern[str]:
+    """A prefixed name as a whole token (``city:School``, not ``city:SchoolDistrict`` nor
+    ``?city:School``), whichever prefix ``prefix_pattern`` matches; a full stop may follow it."""
+    return re.compile(rf"(?<![\w:.-]){prefix_pattern}:{re.escape(local)}(?![\w-]|\.[\w-])")
 
 
 def _drop_blank_line_before(pieces: list[Piece]) -> None:

@@ -51,9 +51,10 @@ class TBoxReport:
         return f"{inconsistent}; every class is satisfiable without its individuals, so look at their statements"
 
 
-def checked_ontology(ontology: Graph, content_hash: str, cache_dir: Path) -> TBoxReport:
+def checked_ontology(ontology: Graph, content_hash: str, cache_dir: Path, *, keep: bool = True) -> TBoxReport:
     """``check_ontology``'s report for this ontology, from ``cache_dir`` when the same content hash was
-    checked before; otherwise HermiT runs and its report is stored for next time.
+    checked before; otherwise HermiT runs and its report is stored for next time (unless not ``keep``:
+    a check that must leave the disk as it found it).
 
     An inconsistent or unsatisfiable result is returned, not raised: the caller decides to refuse."""
     path = cache_dir / REPORT_FILE
@@ -62,7 +63,8 @@ def checked_ontology(ontology: Graph, content_hash: str, cache_dir: Path) -> TBo
     if stored is not None:
         return stored
     report = check_ontology(ontology)
-    _write_report(path, key, report)
+    if keep:
+        _write_report(path, key, report)
     return report
 
 
