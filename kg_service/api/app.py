@@ -127,8 +127,9 @@ class _GraphQLEndpoint(GraphQL[Context, None]):
     def _build_schema(self) -> strawberry.Schema:
         schema = schema_for(self._settings)
         # The limits are extensions of the schema the app serves; `citykg query` runs without them.
-        schema.extensions = (*schema.extensions, *limit_extensions(self._settings),
-                             lambda: _Bookkeeping(self._writer, self._settings.request_timeout))
+        # They come first: a request they refuse is not answered directly (``direct``) either.
+        schema.extensions = (*limit_extensions(self._settings),
+                             lambda: _Bookkeeping(self._writer, self._settings.request_timeout), *schema.extensions)
         return schema
 
     @contextmanager

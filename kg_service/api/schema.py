@@ -73,6 +73,7 @@ class Context:
     principal: Any = None  # who is asking, as the transport's authentication found them
     write_check: Callable[[str], None] | None = None
     after_write: Callable[[str], None] | None = None  # told the dataset a mutation changed
+    answered_directly: bool = False  # set when ``direct`` answered, without a resolver per field
 
     def authorize_write(self, department: str) -> None:
         if self.write_check is not None:
@@ -156,6 +157,19 @@ _SCALAR_FILTERS: dict[str, Any] = {
 }
 
 
+@dataclass(frozen=True)
+class PageRead:
+    """A root field's page as the executor read it: resolvers materialise it into the schema's objects,
+    ``direct`` answers from it as it is."""
+
+    ids: list[str]
+    total: int | None
+    has_next: bool
+    cursor: str | None
+    plan: Plan | None  # None when the page's nodes are not asked
+    entities: dict[str, EntityValues]
+
+
 class SchemaBuilder:
     """The strawberry schema of one API model; ``materialise`` turns executed entities into its objects."""
 
@@ -172,6 +186,7 @@ class SchemaBuilder:
         self.classes: dict[str, type] = {"Thing": Thing}
         self._class_of_iri = {kind.class_iri: kind.name for kind in model.object_types}
         self._ancestry = {kind.name: len(kind.interfaces) for kind in model.object_types}
+        self.root_kinds: dict[str, Interface | ObjectType] = {}  # root list field -> the kind it pages
         for enum in model.enums:
             self._enum(enum)
         self._types()
@@ -281,6 +296,7 @@ class SchemaBuilder:
         kinds: list[Interface | ObjectType] = [*self.model.object_types, *self.model.interfaces]
         for kind in kinds:
             name = _root_name(kind.name)
+            self.root_kinds[name] = kind
             fields[name] = strawberry.field(resolver=self._list_resolver(kind), name=name,
                                             description=f"{kind.description}")
             fields[f"{name}Aggregate"] = strawberry.field(
@@ -382,15 +398,25 @@ class SchemaBuilder:
 
     def page(self, kind: Interface | ObjectType, connection: Any, info: Info[Context, None],
              arguments: dict[str, Any]) -> Any:
+        selections = info.selected_fields[0].selections
+        asked = {s.name for s in _flatten(selections)}
+        nodes = [child for s in _flatten(selections) if s.name == "nodes" for child in s.selections]
+        read = self.read_page(kind, arguments, asked, nodes, info.context.executor)
+        items = [self.materialise(kind.name, read.entities[iri], read.plan, read.entities)
+                 for iri in read.ids if iri in read.entities] if read.plan is not None else []
+        return connection(total_count=read.total, nodes=items,
+                          page_info=PageInfo(has_next_page=read.has_next, end_cursor=read.cursor))
+
+    def read_page(self, kind: Interface | ObjectType, arguments: dict[str, Any], asked: set[str],
+                  node_selections: list[Any], executor: Executor) -> PageRead:
+        """What a root field's page needs from the store: its entities (when ``nodes`` is asked, with
+        the values ``node_selections`` ask), the total and where the next page starts."""
         first, after = arguments.get("first", DEFAULT_PAGE), arguments.get("after")
         if not 0 <= first <= MAX_PAGE:
             raise ApiError(f"'first' must be between 0 and {MAX_PAGE}", where=_root_name(kind.name),
                            hint="ask for the next page with 'after: pageInfo.endCursor'")
         offset = _offset(after) if after else 0
-        executor = info.context.executor
         query = self.page_query(kind, arguments.get("filter"), arguments.get("order_by"), first + 1, offset, executor)
-        selection = info.selected_fields[0]
-        asked = {s.name: s for s in _flatten(selection.selections)}
         total: int | None
         if "nodes" in asked or "pageInfo" in asked:
             page = executor.page(query)
@@ -399,14 +425,11 @@ class SchemaBuilder:
             ids, total = [], executor.count(query) if "totalCount" in asked else None
         has_next = len(ids) > first
         ids = ids[:first]
-        nodes: list[Any] = []
+        plan, entities = None, {}
         if "nodes" in asked:
-            plan = self.plan(kind.name, asked["nodes"].selections)
+            plan = self.plan(kind.name, node_selections)
             entities = executor.load(ids, plan)
-            nodes = [self.materialise(kind.name, entities[iri], plan, entities) for iri in ids if iri in entities]
-        cursor = _cursor(offset + len(ids)) if ids else after
-        return connection(total_count=total, nodes=nodes, page_info=PageInfo(has_next_page=has_next,
-                                                                             end_cursor=cursor))
+        return PageRead(ids, total, has_next, _cursor(offset + len(ids)) if ids else after, plan, entities)
 
     def page_query(self, kind: Interface | ObjectType, given: Any, order: Any, limit: int, offset: int,
                    executor: Executor) -> PageQuery:
@@ -600,10 +623,11 @@ def _number(term: Term | None) -> float | None:
         return None
 
 
-def schema_for(settings: Settings) -> strawberry.Schema:
+def schema_for(settings: Settings, *, answer_directly: bool = True) -> strawberry.Schema:
     """The schema of the ontology and shapes under ``settings.ontology_dir``, as they are now."""
     ontology, shapes = load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir)
-    return build_schema(build_api_model(ontology, shapes), settings.base_iri, Gate(shapes, ontology))
+    return build_schema(build_api_model(ontology, shapes), settings.base_iri, Gate(shapes, ontology),
+                        answer_directly=answer_directly)
 
 
 def context_for(settings: Settings, store: GraphStore) -> Context:
@@ -625,8 +649,11 @@ def context_for(settings: Settings, store: GraphStore) -> Context:
                    executor=Executor(runner, settings, compiler=CypherCompiler()), after_write=project)
 
 
-def build_schema(model: ApiModel, base_iri: str, gate: Gate | None = None) -> strawberry.Schema:
-    """The schema of ``model``; with a ``gate``, mutations too (validated by it before they write)."""
+def build_schema(model: ApiModel, base_iri: str, gate: Gate | None = None, *,
+                 answer_directly: bool = True) -> strawberry.Schema:
+    """The schema of ``model``; with a ``gate``, mutations too (validated by it before they write).
+    ``answer_directly`` lets queries of generated fields skip a resolver per field (``direct``); without
+    it every field is resolved (the tests compare the two)."""
     builder = SchemaBuilder(model, base_iri)
     namespace: dict[str, Any] = {"__annotations__": {}}
     namespace |= builder.root_fields()
@@ -662,7 +689,10 @@ def build_schema(model: ApiModel, base_iri: str, gate: Gate | None = None) -> st
         fields = Mutations(builder, gate).fields()
         mutation = strawberry.type(type("Mutation", (), {"__annotations__": {}, **fields})) if fields else None
     types = [cls for cls in builder.classes.values()]
-    return CitySchema(query=query, mutation=mutation, types=types, config=StrawberryConfig(scalar_map=_SCALAR_MAP))
+    from kg_service.api.direct import DirectAnswers  # it reads this module's pages
+
+    return CitySchema(query=query, mutation=mutation, types=types, config=StrawberryConfig(scalar_map=_SCALAR_MAP),
+                      extensions=[lambda: DirectAnswers(builder)] if answer_directly else [])
 
 
 class CitySchema(strawberry.Schema):
