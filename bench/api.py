@@ -425,6 +425,7 @@ def measure(document: Document, variables: Mapping[str, Any], run: dict[str, Imp
 
 
 def bench_city(city: City, args: argparse.Namespace) -> list[Measured]:
+    from kg_service.api.app import settle_start_up_objects
     from kg_service.config import load_settings
     from kg_service.store import open_store
 
@@ -437,6 +438,7 @@ def bench_city(city: City, args: argparse.Namespace) -> list[Measured]:
         variables: dict[str, dict[str, Any]] = {"filter": {"minimum": MINIMUM_CAPITAL},
                                                 "near": {"longitude": longitude, "latitude": latitude}}
         run = implementations(settings, store)
+        settle_start_up_objects()  # as `citykg serve` does once its app is built
         if args.neo4j_server is not None:
             run["neo4j"] = neo4j_implementation(settings, store, args.neo4j_server)
         measured = []

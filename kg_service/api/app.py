@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import json
 import logging
 import math
@@ -285,6 +286,16 @@ def access_log_to(stream: TextIO) -> Iterator[None]:
         listener.stop()
         logger.removeHandler(handler)
         logger.propagate = True
+
+
+def settle_start_up_objects() -> None:
+    """Moves what a service builds at start (ontology, shapes, API model and schema: some 200,000
+    objects) out of the cyclic garbage collector's reach. They live as long as the process, and
+    otherwise each full collection (about one per large request) walks them all again: 140 ms of a
+    1,000-row request at 100k entities. Objects made later (a schema rebuilt after an ontology
+    edit) are collected as usual."""
+    gc.collect()
+    gc.freeze()
 
 
 def create_app(settings: Settings, store: GraphStore) -> Starlette:

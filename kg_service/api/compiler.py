@@ -61,6 +61,11 @@ class PageQuery:
     limit: int = 20
     offset: int = 0
 
+    @property
+    def whole_class(self) -> bool:
+        """Every member of the class, by IRI: no filter and no sort key."""
+        return not (self.conditions or self.order) and self.inside is None and self.among is None
+
 
 @dataclass(frozen=True)
 class GroupKey:
@@ -172,9 +177,11 @@ class SparqlCompiler:
                     for index, step in enumerate(columns)]
         if classes is None:
             branches.append(f"{{ ?entity a ?value BIND({CLASS_COLUMN} AS ?column) }}")
-        elif classes:  # membership in a few classes: exact lookups, not every class of every entity
-            listed = " ".join(URIRef(iri).n3() for iri in classes)
-            branches.append(f"{{ VALUES ?value {{ {listed} }} ?entity a ?value BIND({CLASS_COLUMN} AS ?column) }}")
+        elif classes:  # membership in a few classes, not every class of every entity
+            # A filter, not VALUES: joined with the entities' VALUES, a list of 21 classes took
+            # Oxigraph 90 ms for 300 entities, the filter 8 ms.
+            listed = ", ".join(URIRef(iri).n3() for iri in classes)
+            branches.append(f"{{ ?entity a ?value FILTER(?value IN ({listed})) BIND({CLASS_COLUMN} AS ?column) }}")
         if inferred_graph is not None:
             branches.append(f"{{ GRAPH {URIRef(inferred_graph).n3()} {{ ?entity a ?value }} "
                             f"BIND({INFERRED_CLASS_COLUMN} AS ?column) }}")

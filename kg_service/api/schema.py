@@ -428,7 +428,7 @@ class SchemaBuilder:
         plan, entities = None, {}
         if "nodes" in asked:
             plan = self.plan(kind.name, node_selections)
-            entities = executor.load(ids, plan)
+            entities = executor.load(ids, plan, roots_class=kind.class_iri)
         return PageRead(ids, total, has_next, _cursor(offset + len(ids)) if ids else after, plan, entities)
 
     def page_query(self, kind: Interface | ObjectType, given: Any, order: Any, limit: int, offset: int,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, BinaryIO, Self
@@ -235,6 +235,10 @@ class GuardedStore:
     def __init__(self, inner: GraphStore, deadline: float, timeout: float) -> None:
         self.inner, self.deadline, self.timeout = inner, deadline, timeout
         self.backend_name = inner.backend_name
+
+    @property
+    def data_version(self) -> Hashable | None:
+        return self.inner.data_version
 
     def check(self) -> None:
         if time.monotonic() > self.deadline:

@@ -29,13 +29,14 @@ def run_server(settings: Settings) -> None:
     import uvicorn
 
     from kg_service.api import create_app
-    from kg_service.api.app import access_log_to
+    from kg_service.api.app import access_log_to, settle_start_up_objects
 
     with open_store(settings) as store:
         err.print(f"GraphQL at http://{settings.host}:{settings.port}/graphql (GraphiQL in a browser); "
                   f"store: {store.backend_name}", markup=False, highlight=False)
         err.print(access_summary(settings), markup=False, highlight=False)
         app = create_app(settings, store)
+        settle_start_up_objects()
         # One JSON line per request on stderr (citykg.access) replaces uvicorn's access log.
         with access_log_to(sys.stderr):
             uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower(),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -112,6 +112,13 @@ class GraphStore(Protocol):
     """
 
     backend_name: str
+
+    @property
+    def data_version(self) -> Hashable | None:
+        """A value that changes whenever the store's data may have: what lets a reader keep
+        something it derived (the API's class members) until a write. None when the store cannot
+        tell (a server other processes write to)."""
+        ...
 
     def named_graphs(self) -> list[str]:
         """The IRIs of all non-empty named graphs, sorted."""

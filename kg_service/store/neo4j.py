@@ -129,6 +129,7 @@ class Neo4jStore(StoreBasics):
     """A :class:`~kg_service.store.base.GraphStore` whose quads live in a Neo4j database."""
 
     backend_name = "neo4j"
+    data_version = None  # other processes (syncs, other services) write to the same database
 
     def __init__(self, driver: neo4j.Driver, *, database: str, staging_prefix: str, location: str) -> None:
         self._driver = driver

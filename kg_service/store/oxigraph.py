@@ -65,6 +65,7 @@ class OxigraphStore(StoreBasics):
         # its snapshot then) against the start of a bulk load.
         self._staging_loads = 0
         self._staging_lock = threading.Lock()
+        self._writes = 0  # every write goes through this object: the store's lock keeps other processes out
         self._drop_abandoned_staging_graphs()
 
     @classmethod
@@ -85,6 +86,10 @@ class OxigraphStore(StoreBasics):
         return cls(store, staging_prefix=staging, location=str(path))
 
     # -- reading ---------------------------------------------------------------------------
+
+    @property
+    def data_version(self) -> tuple[int, int]:
+        return id(self), self._writes
 
     def named_graphs(self) -> list[str]:
         return list(self._visible_graphs())
@@ -176,6 +181,7 @@ class OxigraphStore(StoreBasics):
         if format.has_graphs:
             # Quad formats name their own graphs; a transactional load keeps it atomic.
             self._visible = None
+            self._writes += 1
             with _parse_errors(graph or "dataset"):
                 self._store.load(**_reader_arguments(data), format=_FORMATS[format], base_iri=base_iri)
             return
@@ -248,6 +254,7 @@ class OxigraphStore(StoreBasics):
 
     def _update(self, update: str) -> None:
         self._visible = None
+        self._writes += 1
         try:
             self._store.update(update)
         except OSError as error:
