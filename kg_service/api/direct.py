@@ -6,7 +6,7 @@ costs more than reading them from the store. When every field a query selects is
 generates (the root pages, the entities' fields and links, their provenance), ``DirectAnswers``
 builds the response itself from the executor's entities, after strawberry has parsed and validated
 the document and the limits have run, exactly as for any request; graphql-core's execution is then
-skipped. Values go through the same conversion (``SchemaBuilder._value``) and the same serializers
+skipped. Values go through the same conversion (``SchemaBuilder.value``) and the same serializers
 as the resolvers' do, so both give the same answer (a test compares them on every API question).
 
 Anything else runs the usual way: mutations, ``node``, aggregates, ``graphs``, introspection, a
@@ -247,7 +247,7 @@ class _Answer:
 
     def _entity(self, type_name: str, entity: EntityValues, selection_sets: Sequence[SelectionSetNode | None],
                 entities: dict[str, EntityValues]) -> dict[str, Any] | None:
-        concrete = self.builder._concrete(type_name, entity)
+        concrete = self.builder.concrete(type_name, entity)
         if concrete is None:
             return None
         runtime = self.schema.get_type(concrete)
@@ -294,7 +294,7 @@ class _Answer:
             return present if f.many else (present[0] if present else None)
         leaf: GraphQLNamedType = get_named_type(definition.type)
         serialize = getattr(leaf, "serialize")  # noqa: B009 (a leaf type's: scalar or enum)
-        converted = [serialize(v) for v in (self.builder._value(f, term) for term in terms) if v is not None]
+        converted = [serialize(v) for v in (self.builder.value(f, term) for term in terms) if v is not None]
         return converted if f.many else (converted[0] if converted else None)
 
 

@@ -496,7 +496,7 @@ class SchemaBuilder:
 
     def _classes_deciding(self, type_name: str) -> set[str]:
         """The classes whose membership decides how an entity is served where ``type_name`` is expected
-        (see ``_concrete``): the type's own class, or its implementations' for an interface."""
+        (see ``concrete``): the type's own class, or its implementations' for an interface."""
         kind = self.kinds.get(type_name)
         if type_name == "Thing" or kind is None:
             return set()
@@ -507,7 +507,7 @@ class SchemaBuilder:
         return set()
 
     def materialise(self, type_name: str, entity: EntityValues, plan: Plan, entities: dict[str, EntityValues]) -> Any:
-        concrete = self._concrete(type_name, entity)
+        concrete = self.concrete(type_name, entity)
         if concrete is None:
             return None
         cls, fields = self.classes[concrete], self.fields.get(concrete, {})
@@ -520,7 +520,7 @@ class SchemaBuilder:
             if f.language_tagged:
                 raw[name] = [(term.value, term.language) for term in nodes]
                 continue
-            converted = [v for v in (self._value(f, n) for n in nodes) if v is not None]
+            converted = [v for v in (self.value(f, n) for n in nodes) if v is not None]
             values[attribute(name)] = converted if f.many else (converted[0] if converted else None)
         for name, (f, child) in plan.links.items():
             if name not in fields:
@@ -541,7 +541,7 @@ class SchemaBuilder:
         instance._raw = raw  # the language-tagged values, filtered by their resolvers
         return instance
 
-    def _concrete(self, type_name: str, entity: EntityValues) -> str | None:
+    def concrete(self, type_name: str, entity: EntityValues) -> str | None:
         """The object type an entity is served as where ``type_name`` is expected; None if it is not one
         (an inverse field's subjects are of any class: only those of the field's type are its values)."""
         if type_name == "Thing":
@@ -555,7 +555,7 @@ class SchemaBuilder:
                       in kind.implementations]
         return max(candidates, key=lambda name: (self._ancestry[name], name)) if candidates else None
 
-    def _value(self, f: Field, term: Term) -> Any:
+    def value(self, f: Field, term: Term) -> Any:
         """A stored value as its field's GraphQL value; an ill-typed literal as its lexical form."""
         if f.kind is FieldKind.ENUM:
             return self.enum_values.get(f.type_name or "", {}).get(term.value)
