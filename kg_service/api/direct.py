@@ -17,7 +17,7 @@ worded, located and logged as the usual path does it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,6 @@ from graphql import (
     GraphQLField,
     GraphQLIncludeDirective,
     GraphQLList,
-    GraphQLNamedType,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -59,6 +58,9 @@ if TYPE_CHECKING:
 
 _SKIPPING = {GraphQLSkipDirective.name, GraphQLIncludeDirective.name}
 _DEFINITION = "strawberry-definition"  # where strawberry keeps a GraphQL field's own definition
+
+
+_Reader = Callable[[EntityValues, dict[str, EntityValues]], Any]  # one field of an entity, from the entities read
 
 
 class _NotDirect(Exception):
@@ -99,7 +101,7 @@ class _Answer:
         self.variables: VariableValues | None = None
         self._collected: dict[tuple[str, tuple[int, ...]], list[tuple[str, list[FieldNode]]]] = {}
         self._arguments: dict[int, dict[str, Any]] = {}
-        self._steps: dict[tuple[str, str], tuple[Any, GraphQLField]] = {}
+        self._reader_memo: dict[tuple[str, int], tuple[list[tuple[str, _Reader]], list[str], object]] = {}
 
     def data(self) -> dict[str, Any] | None:
         operation = get_operation_ast(self.document, self.operation_name)
@@ -250,52 +252,78 @@ class _Answer:
         concrete = self.builder.concrete(type_name, entity)
         if concrete is None:
             return None
-        runtime = self.schema.get_type(concrete)
-        assert isinstance(runtime, GraphQLObjectType)
-        answer: dict[str, Any] = {}
-        for key, field_nodes in self._collect(runtime, selection_sets):
-            name = field_nodes[0].name.value
-            value = self._value(concrete, runtime, name, entity, field_nodes, entities)
-            if value is None and name != "__typename" and isinstance(runtime.fields[name].type, GraphQLNonNull):
-                raise _NotDirect(f"{concrete}.{name} is null")
-            answer[key] = value
+        readers, required = self._readers(concrete, selection_sets)
+        answer = {key: read(entity, entities) for key, read in readers}
+        for key in required:
+            if answer[key] is None:
+                raise _NotDirect(f"{concrete}: {key} is null")
         return answer
 
-    def _value(self, concrete: str, runtime: GraphQLObjectType, name: str, entity: EntityValues,
-               field_nodes: list[FieldNode], entities: dict[str, EntityValues]) -> Any:
-        if name == "__typename":
-            return concrete
-        if name == "id":
-            return entity.iri
-        if name == "classes":
-            return entity.types
-        if name == "inferredClasses":
-            return sorted(entity.inferred_types)
-        if name in ("assertedBy", "inferred"):
-            asserted = [iri.removeprefix(self.builder.dataset_prefix) for iri in entity.asserted_by]
-            return asserted if name == "assertedBy" else not asserted
+    def _readers(self, concrete: str, selection_sets: Sequence[SelectionSetNode | None]
+                 ) -> tuple[list[tuple[str, _Reader]], list[str]]:
+        """How to answer each field a selection asks of an entity of type ``concrete``, worked out once
+        per type and selection (a page's thousand entities share them), and the keys that must not
+        be null. ``selection_sets`` live as long as the request (they are kept here or in a
+        reader), so their identity names them."""
+        memo = (concrete, id(selection_sets))
+        if memo not in self._reader_memo:
+            runtime = self.schema.get_type(concrete)
+            assert isinstance(runtime, GraphQLObjectType)
+            readers, required = [], []
+            for key, field_nodes in self._collect(runtime, selection_sets):
+                name = field_nodes[0].name.value
+                readers.append((key, self._reader(concrete, runtime, name, field_nodes)))
+                if name != "__typename" and isinstance(runtime.fields[name].type, GraphQLNonNull):
+                    required.append(key)
+            self._reader_memo[memo] = (readers, required, selection_sets)
+        readers, required, _ = self._reader_memo[memo]
+        return readers, required
+
+    def _reader(self, concrete: str, runtime: GraphQLObjectType, name: str, field_nodes: list[FieldNode]
+                ) -> _Reader:
+        """What answers field ``name`` of an entity, as the resolvers and graphql-core would."""
+        dataset_prefix = self.builder.dataset_prefix
+        provenance: dict[str, _Reader] = {
+            "__typename": lambda entity, _: concrete,
+            "id": lambda entity, _: entity.iri,
+            "classes": lambda entity, _: entity.types,
+            "inferredClasses": lambda entity, _: sorted(entity.inferred_types),
+            "assertedBy": lambda entity, _: [iri.removeprefix(dataset_prefix) for iri in entity.asserted_by],
+            "inferred": lambda entity, _: not entity.asserted_by,
+        }
+        if name in provenance:
+            return provenance[name]
         f = self.builder.fields.get(concrete, {}).get(name)
         definition = runtime.fields.get(name)
         if f is None or definition is None:
             raise _NotDirect(f"{concrete}.{name}")
-        terms = entity.values.get(Step(f.path, f.inverse), [])
+        step, many = Step(f.path, f.inverse), f.many
         if f.language_tagged:
             languages = {self._argument_values(definition, n).get("lang") for n in field_nodes}
             if len(languages) > 1:
                 raise _NotDirect("one response key with different arguments")
             lang = languages.pop()
-            texts = [term.value for term in terms if lang is None or term.language == lang]
-            return texts if f.many else (texts[0] if texts else None)
+
+            def texts(entity: EntityValues, _: dict[str, EntityValues]) -> Any:
+                found = [term.value for term in entity.values.get(step, ()) if lang is None or term.language == lang]
+                return found if many else (found[0] if found else None)
+            return texts
         if f.kind is FieldKind.OBJECT:
-            selection_sets = [n.selection_set for n in field_nodes]
-            linked = [self._entity(f.type_name or "Thing", entities[term.value], selection_sets, entities)
-                      for term in terms if term.value in entities]
-            present = [item for item in linked if item is not None]
-            return present if f.many else (present[0] if present else None)
-        leaf: GraphQLNamedType = get_named_type(definition.type)
-        serialize = getattr(leaf, "serialize")  # noqa: B009 (a leaf type's: scalar or enum)
-        converted = [serialize(v) for v in (self.builder.value(f, term) for term in terms) if v is not None]
-        return converted if f.many else (converted[0] if converted else None)
+            child_type, child_sets = f.type_name or "Thing", [n.selection_set for n in field_nodes]
+
+            def linked(entity: EntityValues, entities: dict[str, EntityValues]) -> Any:
+                found = [self._entity(child_type, entities[term.value], child_sets, entities)
+                         for term in entity.values.get(step, ()) if term.value in entities]
+                present = [item for item in found if item is not None]
+                return present if many else (present[0] if present else None)
+            return linked
+        serialize = getattr(get_named_type(definition.type), "serialize")  # noqa: B009 (a scalar's or an enum's)
+        convert = self.builder.value
+
+        def leaf(entity: EntityValues, _: dict[str, EntityValues]) -> Any:
+            found = [serialize(v) for v in (convert(f, term) for term in entity.values.get(step, ())) if v is not None]
+            return found if many else (found[0] if found else None)
+        return leaf
 
 
 def _items_required(definition: GraphQLField) -> bool:
