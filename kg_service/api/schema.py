@@ -436,7 +436,7 @@ class SchemaBuilder:
         conditions: list[Condition] = []
         inside, among = None, None
         if given is not None:
-            inside = str(given.inside) if given.inside else None
+            inside = str(iri_of(str(given.inside))) if given.inside else None
             if given.near is not None:
                 among = tuple(near(executor, kind.class_iri, given.near.longitude, given.near.latitude,
                                    given.near.meters))
