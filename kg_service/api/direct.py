@@ -114,8 +114,12 @@ class _Answer:
         query = self.schema.query_type
         assert query is not None
         try:
+            roots = self._collect(query, [operation.selection_set])
+            if any(nodes[0].name.value not in self.builder.root_kinds and nodes[0].name.value != "__typename"
+                   for _, nodes in roots):
+                return None  # known before reading anything: a mixed request is not read twice
             answer: dict[str, Any] = {}
-            for key, nodes in self._collect(query, [operation.selection_set]):
+            for key, nodes in roots:
                 name = nodes[0].name.value
                 if name == "__typename":
                     answer[key] = query.name
