@@ -17,6 +17,7 @@ worded, located and logged as the usual path does it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
@@ -56,6 +57,7 @@ if TYPE_CHECKING:
 
     from kg_service.api.schema import PageRead, SchemaBuilder
 
+_LOG = logging.getLogger(__name__)
 _SKIPPING = {GraphQLSkipDirective.name, GraphQLIncludeDirective.name}
 _DEFINITION = "strawberry-definition"  # where strawberry keeps a GraphQL field's own definition
 
@@ -130,6 +132,11 @@ class _Answer:
             return answer
         except (_NotDirect, CityKGError, GraphQLError):
             # the usual execution answers it, or words and places the error
+            return None
+        except Exception as error:
+            # A value a serializer refuses, a driver's error: the usual execution places it on its
+            # field and keeps the rest of the answer.
+            _LOG.debug("answered the usual way after %s: %s", type(error).__name__, error)
             return None
 
     # ---- selections ---------------------------------------------------------------------------

@@ -398,7 +398,8 @@ class SchemaBuilder:
 
     def page(self, kind: Interface | ObjectType, connection: Any, info: Info[Context, None],
              arguments: dict[str, Any]) -> Any:
-        selections = info.selected_fields[0].selections
+        # every field node of the response key: `schools { totalCount } schools { nodes { id } }` is one field
+        selections = [child for selected in info.selected_fields for child in selected.selections]
         asked = {s.name for s in _flatten(selections)}
         nodes = [child for s in _flatten(selections) if s.name == "nodes" for child in s.selections]
         read = self.read_page(kind, arguments, asked, nodes, info.context.executor)

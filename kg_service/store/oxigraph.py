@@ -46,6 +46,9 @@ _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 _OxTerm = ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple
 
+_STORE_IDENTITIES = itertools.count(1)  # one per store object opened in this process
+
+
 class OxigraphStore(StoreBasics):
     """A :class:`~kg_service.store.base.GraphStore` over a pyoxigraph ``Store``."""
 
@@ -65,7 +68,11 @@ class OxigraphStore(StoreBasics):
         # its snapshot then) against the start of a bulk load.
         self._staging_loads = 0
         self._staging_lock = threading.Lock()
-        self._writes = 0  # every write goes through this object: the store's lock keeps other processes out
+        # Every write goes through this object (the store's lock keeps other processes out) and
+        # takes the next version once it is done: a reader that saw a version read a snapshot at
+        # least that new. The identity tells this store from one opened later at the same address.
+        self._identity, self._versions = next(_STORE_IDENTITIES), itertools.count(1)
+        self._version = 0
         self._drop_abandoned_staging_graphs()
 
     @classmethod
@@ -89,7 +96,7 @@ class OxigraphStore(StoreBasics):
 
     @property
     def data_version(self) -> tuple[int, int]:
-        return id(self), self._writes
+        return self._identity, self._version
 
     def named_graphs(self) -> list[str]:
         return list(self._visible_graphs())
@@ -181,9 +188,11 @@ class OxigraphStore(StoreBasics):
         if format.has_graphs:
             # Quad formats name their own graphs; a transactional load keeps it atomic.
             self._visible = None
-            self._writes += 1
-            with _parse_errors(graph or "dataset"):
-                self._store.load(**_reader_arguments(data), format=_FORMATS[format], base_iri=base_iri)
+            try:
+                with _parse_errors(graph or "dataset"):
+                    self._store.load(**_reader_arguments(data), format=_FORMATS[format], base_iri=base_iri)
+            finally:
+                self._version = next(self._versions)  # atomic: the counter's next() holds the GIL
             return
         staging = self._bulk_load_to_staging(data, format, base_iri)
         try:
@@ -254,11 +263,12 @@ class OxigraphStore(StoreBasics):
 
     def _update(self, update: str) -> None:
         self._visible = None
-        self._writes += 1
         try:
             self._store.update(update)
         except OSError as error:
             raise StoreError(f"the store refused the write: {error}", where=self.location) from error
+        finally:
+            self._version = next(self._versions)
 
     def _drop_abandoned_staging_graphs(self) -> None:
         for graph in self._all_graphs():

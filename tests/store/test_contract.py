@@ -6,6 +6,7 @@ throwaway instance from ``open_backend``.
 
 from __future__ import annotations
 
+import gc
 import io
 import os
 import signal
@@ -67,6 +68,33 @@ def store(backend: str, tmp_path: Path) -> Iterator[GraphStore]:
 def test_a_new_store_is_empty(store: GraphStore) -> None:
     assert store.named_graphs() == []
     assert store.count() == 0
+
+
+def test_the_data_version_changes_with_every_write_and_store(store: GraphStore, backend: str, tmp_path: Path) -> None:
+    """What lets the API keep a class's members until a write; a server others write to cannot tell."""
+    if backend == "neo4j":
+        assert store.data_version is None
+        return
+    seen = [store.data_version]
+    quads = f'<{EX}a> <{EX}p> "1" <{G2}> .\n'.encode()
+    for write in (lambda: store.load(_triples(2, "a"), RdfFormat.N_TRIPLES, graph=G1),
+                  lambda: store.load(quads, RdfFormat.N_QUADS),
+                  lambda: store.replace_graph(G1, _triples(1, "b"), RdfFormat.N_TRIPLES),
+                  lambda: store.commit(GraphWrites(add={G2: _triples(1, "c")})),
+                  lambda: store.delete_graph(G2)):
+        write()
+        assert store.data_version not in seen
+        seen.append(store.data_version)
+    with pytest.raises(StoreError):  # a refused write may have changed nothing, but says so anyway
+        store.commit(GraphWrites(add={G1: b"<not a triple"}))
+    assert store.data_version not in seen
+    later = []
+    for index in range(3):  # stores opened later, each after the one before was closed, are other stores
+        with open_store(load_settings(store=backend, data_dir=tmp_path / f"later{index}", in_memory=True)) as other:
+            later.append(other.data_version)
+        del other
+        gc.collect()
+    assert len(set(later)) == 3 and not set(later) & {*seen, store.data_version}
 
 
 def test_load_triples_into_a_named_graph(store: GraphStore) -> None:
