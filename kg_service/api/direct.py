@@ -11,8 +11,9 @@ as the resolvers' do, so both give the same answer (a test compares them on ever
 
 Anything else runs the usual way: mutations, ``node``, aggregates, ``graphs``, introspection, a
 directive other than ``@skip``/``@include``, and any request whose answer would hold an error (a
-refused page size, a bad cursor, a null where the schema promises a value), so that the error is
-worded, located and logged as the usual path does it.
+refused page size, a bad cursor, a value a serializer refuses), so that the error is worded,
+located and logged as the usual path does it. An entity that lacks a value its type promises is
+left out, as ``SchemaBuilder.materialise`` leaves it out.
 """
 
 from __future__ import annotations
@@ -30,7 +31,6 @@ from graphql import (
     GraphQLError,
     GraphQLField,
     GraphQLIncludeDirective,
-    GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLSchema,
@@ -230,7 +230,7 @@ class _Answer:
             elif name == "pageInfo":
                 answer[key] = self._page_info(connection.fields[name], field_nodes, read)
             elif name == "nodes":
-                answer[key] = self._nodes(kind, connection.fields[name], field_nodes, read)
+                answer[key] = self._nodes(kind, field_nodes, read)
             else:
                 raise _NotDirect(name)
         return answer
@@ -247,14 +247,11 @@ class _Answer:
             answer[key] = values[name]
         return answer
 
-    def _nodes(self, kind: Interface | ObjectType, definition: GraphQLField, nodes: list[FieldNode],
-               read: PageRead) -> list[Any]:
+    def _nodes(self, kind: Interface | ObjectType, nodes: list[FieldNode], read: PageRead) -> list[Any]:
         selection_sets = [n.selection_set for n in nodes]
         items = [self._entity(kind.name, read.entities[iri], selection_sets, read.entities)
                  for iri in read.ids if iri in read.entities]
-        if any(item is None for item in items) and _items_required(definition):
-            raise _NotDirect("an entity the page's type does not serve")
-        return items
+        return [item for item in items if item is not None]
 
     # ---- entities -------------------------------------------------------------------------------
 
@@ -267,7 +264,7 @@ class _Answer:
         answer = {key: read(entity, entities) for key, read in readers}
         for key in required:
             if answer[key] is None:
-                raise _NotDirect(f"{concrete}: {key} is null")
+                return None  # as ``SchemaBuilder.materialise``: not served, rather than a null the type forbids
         return answer
 
     def _readers(self, concrete: str, selection_sets: Sequence[SelectionSetNode | None]
@@ -335,12 +332,3 @@ class _Answer:
             found = [serialize(v) for v in (convert(f, term) for term in entity.values.get(step, ())) if v is not None]
             return found if many else (found[0] if found else None)
         return leaf
-
-
-def _items_required(definition: GraphQLField) -> bool:
-    """Whether a list field's items are non-null (a null item would be an error)."""
-    field_type = definition.type
-    if isinstance(field_type, GraphQLNonNull):
-        field_type = field_type.of_type
-    return isinstance(field_type, GraphQLList) and isinstance(field_type.of_type, GraphQLNonNull)
-

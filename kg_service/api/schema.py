@@ -403,8 +403,9 @@ class SchemaBuilder:
         asked = {s.name for s in _flatten(selections)}
         nodes = [child for s in _flatten(selections) if s.name == "nodes" for child in s.selections]
         read = self.read_page(kind, arguments, asked, nodes, info.context.executor)
-        items = [self.materialise(kind.name, read.entities[iri], read.plan, read.entities)
+        found = [self.materialise(kind.name, read.entities[iri], read.plan, read.entities)
                  for iri in read.ids if iri in read.entities] if read.plan is not None else []
+        items = [item for item in found if item is not None]  # see ``materialise``
         return connection(total_count=read.total, nodes=items,
                           page_info=PageInfo(has_next_page=read.has_next, end_cursor=read.cursor))
 
@@ -508,6 +509,10 @@ class SchemaBuilder:
         return set()
 
     def materialise(self, type_name: str, entity: EntityValues, plan: Plan, entities: dict[str, EntityValues]) -> Any:
+        """The entity as an object of its type; None when it is not one, or lacks a value the type
+        promises (a non-null field) that the selection asks for. Such an entity, say a parcel a
+        reasoner typed from an enterprise's link while its own record was quarantined, is left out
+        of pages and links: a null there would void the whole page."""
         concrete = self.concrete(type_name, entity)
         if concrete is None:
             return None
@@ -522,6 +527,8 @@ class SchemaBuilder:
                 raw[name] = [(term.value, term.language) for term in nodes]
                 continue
             converted = [v for v in (self.value(f, n) for n in nodes) if v is not None]
+            if not converted and f.required and not f.many:
+                return None
             values[attribute(name)] = converted if f.many else (converted[0] if converted else None)
         for name, (f, child) in plan.links.items():
             if name not in fields:
@@ -529,6 +536,8 @@ class SchemaBuilder:
             linked = [self.materialise(f.type_name or "Thing", entities[term.value], child, entities)
                       for term in entity.values.get(Step(f.path, f.inverse), []) if term.value in entities]
             linked = [item for item in linked if item is not None]
+            if not linked and f.required and not f.many:
+                return None
             values[attribute(name)] = linked if f.many else (linked[0] if linked else None)
         values["id"] = strawberry.ID(entity.iri)
         if plan.classes is None:

@@ -64,3 +64,27 @@ def test_a_page_of_kept_members_shows_what_was_written_since(memory_settings: Se
         assert ids() == ["https://example.org/a", "https://example.org/b"]
         store.commit(GraphWrites(retract=[("https://example.org/g", "https://example.org/b", None, None)]))
         assert ids() == ["https://example.org/a"]
+
+
+def test_an_entity_lacking_a_promised_value_is_left_out_not_an_error(memory_settings: Settings) -> None:
+    """A parcel only a reasoner typed (an enterprise's link, its own record quarantined) has no
+    parcel code, which the type promises: pages and links leave it out, both ways of answering."""
+    city, enterprise = "https://w3id.org/citykg/ontology#", "https://example.org/enterprise/1"
+    data = (f'<{enterprise}> a <{city}Enterprise> ; <{city}creditCode> "91990101MA00000001" ; '
+            f'<{city}onParcel> <https://example.org/parcel/whole>, <https://example.org/parcel/bare> .\n'
+            f'<https://example.org/parcel/whole> a <{city}LandParcel> ; <{city}parcelCode> "P-1" .\n'
+            f'<https://example.org/parcel/bare> a <{city}LandParcel> .\n')
+    document = ("{ enterprises { nodes { id onParcel { id parcelCode } } } "
+                "landParcels { totalCount nodes { id parcelCode } } }")
+    with open_store(memory_settings) as store:
+        store.commit(GraphWrites(add={"https://example.org/g": data.encode()}))
+        answers = []
+        for schema in (schema_for(memory_settings), schema_for(memory_settings, answer_directly=False)):
+            context = context_for(memory_settings, store)
+            result = schema.execute_sync(document, context_value=context)
+            assert result.errors is None, result.errors
+            answers.append(result.data)
+        assert answers[0] == answers[1]
+        whole = {"id": "https://example.org/parcel/whole", "parcelCode": "P-1"}
+        assert answers[0] == {"enterprises": {"nodes": [{"id": enterprise, "onParcel": [whole]}]},
+                              "landParcels": {"totalCount": 2, "nodes": [whole]}}
