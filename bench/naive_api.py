@@ -87,11 +87,14 @@ def _names(info: Info[NaiveContext, Any], iri: str, lang: str | None) -> list[st
     return [str(row[-1]) for row in rows]
 
 
-def _linked(info: Info[NaiveContext, Any], iri: str, prop: str, allowed: Sequence[type[Feature]]) -> list[Any]:
+def _linked(info: Info[NaiveContext, Any], iri: str, prop: str, allowed: Sequence[type[Feature]],
+            promised: str | None = None) -> list[Any]:
     """An object field of one entity: the linked entities and their classes in one query; each becomes
-    the most specific of ``allowed`` it is an instance of, and is left out when it is none of them."""
+    the most specific of ``allowed`` it is an instance of, and is left out when it is none of them,
+    or (as CityKG's API does) when it lacks the ``promised`` property its type's non-null field reads."""
+    having = f" FILTER EXISTS {{ ?value <{CITY}{promised}> ?promised }}" if promised else ""
     rows = _select(info, f"SELECT ?entity ?value ?class WHERE {{ ?entity <{CITY}{prop}> ?value . "
-                         f"?value <{RDF_TYPE}> ?class }}", entity=URIRef(iri))
+                         f"?value <{RDF_TYPE}> ?class{having} }}", entity=URIRef(iri))
     classes: dict[str, set[str]] = {}
     for _, value, cls in rows:
         classes.setdefault(str(value), set()).add(str(cls))
@@ -210,7 +213,7 @@ class Enterprise:
 
     @strawberry.field
     def on_parcel(self, info: Info[NaiveContext, Any]) -> list[LandParcel]:
-        return _linked(info, self.iri, "onParcel", (LandParcel,))
+        return _linked(info, self.iri, "onParcel", (LandParcel,), promised="parcelCode")
 
 
 @strawberry.type
