@@ -22,7 +22,7 @@ from rdflib import OWL, RDF, RDFS, XSD, Graph
 from kg_service.errors import ReasoningError
 from kg_service.reason.abox import infer
 from kg_service.reason.chaining import TYPE, SchemaInData, Statement, chain, compile_tbox, unsupported
-from kg_service.reason.rules import MAX_ROUNDS, Rule, read_by, run_rules_in
+from kg_service.reason.rules import MAX_ROUNDS, Rule, Schedule, read_by, run_rules_in
 
 Facts = Callable[[], Iterable[Statement]]  # the data, readable more than once
 _BUILT_IN = tuple(f"<{namespace}" for namespace in (RDF, RDFS, OWL, XSD))
@@ -139,8 +139,9 @@ def alternate(rules: Sequence[Rule], working: ox.Store, max_rounds: int,
     round's additions and all of the rules' conclusions, it returns the new facts the rules read),
     and again until neither adds; returns everything the rules concluded."""
     concluded: list[Statement] = []
+    schedule = Schedule(rules, working)  # after the first time, a rule runs again only for what it reads
     for _ in range(max_rounds):
-        added = run_rules_in(rules, working, max_rounds)
+        added = run_rules_in(rules, working, max_rounds, schedule)
         if not added:
             return concluded
         concluded += added
@@ -148,6 +149,7 @@ def alternate(rules: Sequence[Rule], working: ox.Store, max_rounds: int,
         if not fresh:
             return concluded
         insert_facts(working, fresh)
+        schedule.note(fresh)
     raise _no_fixpoint(rules, max_rounds)
 
 

@@ -198,12 +198,13 @@ def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Se
     if predicates is None:
         raise NeedsFullReasoning("a rule reads triples of any predicate")
     classes = classes_read(rules, lookup.subjects_of)
-    classes_key = hashlib.sha256(" ".join(sorted(classes or ["any"])).encode()).hexdigest()
+    # what the kept store was filled with: kept under another selection, it lacks statements
+    read_key = hashlib.sha256(" ".join([*sorted(predicates), "|", *sorted(classes or ["any"])]).encode()).hexdigest()
 
     def is_read(fact: Statement) -> bool:
         return fact[1] in predicates and (fact[1] != TYPE or classes is None or fact[2] in classes)
 
-    working = kept.reopen(classes_key) if kept is not None else None
+    working = kept.reopen(read_key) if kept is not None else None
     if working is not None:
         # what the rules concluded last time goes, and the change comes in: removals first, since an
         # added statement may be one that was inferred before
@@ -229,7 +230,7 @@ def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Se
 
     concluded = {*alternate(rules, working, max_rounds, owl_rl_after), *drawn}
     if kept is not None:
-        kept.seal(working, classes_key)
+        kept.seal(working, read_key)
     return concluded
 
 

@@ -66,15 +66,17 @@ class KeptWorkingStore:
         self._folder = data_dir / WORKING_FOLDER
         self._since, self._stamp = since, stamp  # the stamps of the inferred graph before and after
 
-    def reopen(self, classes: str) -> ox.Store | None:
-        """The store as the last run sealed it, when that run left the inferred graph as it is now."""
+    def reopen(self, selection: str) -> ox.Store | None:
+        """The store as the last run sealed it, when that run left the inferred graph as it is now and
+        filled it with the same ``selection`` of statements (the predicates and classes the rules read)."""
         mark = self._folder / "stamp"
         try:
-            if mark.read_text(encoding="utf-8") != f"{self._since} {classes}":
+            if mark.read_text(encoding="utf-8") != f"{self._since} {selection}":
                 return None
             mark.unlink()
             store = ox.Store()
-            store.bulk_load(path=str(self._folder / "statements.nt"), format=ox.RdfFormat.N_TRIPLES)
+            # lenient: the file is the store's own dump, checked when it was written (a third faster)
+            store.load(path=str(self._folder / "statements.nt"), format=ox.RdfFormat.N_TRIPLES, lenient=True)
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             return None
         return store
@@ -84,7 +86,7 @@ class KeptWorkingStore:
         shutil.rmtree(self._folder, ignore_errors=True)
         return ox.Store()
 
-    def seal(self, store: ox.Store, classes: str) -> None:
+    def seal(self, store: ox.Store, selection: str) -> None:
         """Keep ``store`` for the next run, once it holds the state the inferred graph is being given."""
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
@@ -92,6 +94,6 @@ class KeptWorkingStore:
             partial = self._folder / "statements.partial"
             store.dump(output=str(partial), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
             os.replace(partial, self._folder / "statements.nt")
-            (self._folder / "stamp").write_text(f"{self._stamp} {classes}", encoding="utf-8")
+            (self._folder / "stamp").write_text(f"{self._stamp} {selection}", encoding="utf-8")
         except OSError:
             pass  # nothing kept: the next run reads the statements out of the store again

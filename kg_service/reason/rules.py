@@ -2,8 +2,9 @@
 
 OWL 2 RL cannot compare a reading with a threshold or pick the latest reading: those internal models
 are SPARQL CONSTRUCT queries, one per file under ``ontology/rules/`` (``NN-name.rq``, applied in name
-order). Each round applies every rule to the graph as it stands, the triples derived earlier in the
-round included; rounds go on until one adds nothing. A rule that mints a new node each time it fires
+order). Each round applies the rules to the graph as it stands, the triples derived earlier in the
+round included; rounds go on until one adds nothing. A rule runs again only once a statement it reads
+has been added since its last run (``Schedule``). A rule that mints a new node each time it fires
 (a blank node in its template, or an IRI built from a node derived before) never stops, so the
 rounds are bounded and the rules still deriving at the bound are named.
 https://www.w3.org/TR/sparql11-query/#construct
@@ -15,20 +16,24 @@ millions of triples. ``entailment`` alternates them with OWL 2 RL.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple, cast
 
 import pyoxigraph as ox
-from rdflib import RDF, Graph, URIRef, Variable
-from rdflib.paths import Path as PropertyPath
+from pyparsing import ParseResults
+from rdflib import RDF, BNode, Graph, URIRef, Variable
 from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.algebra import translatePrologue
+from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from kg_service.errors import OntologyError, ReasoningError
-from kg_service.reason.chaining import Statement
+from kg_service.reason.chaining import TYPE, Statement
 
 RULES_FOLDER = "rules"
 MAX_ROUNDS = 25
@@ -43,17 +48,24 @@ class Rule:
     query: Query
     text: str
 
+    @cached_property
+    def patterns(self) -> tuple[Pattern, ...]:
+        """Every triple pattern of the query, the template's included."""
+        return tuple(_patterns_of(self.text))
+
     @property
     def predicates(self) -> frozenset[str] | None:
         """The predicates (N-Triples form) the rule reads or concludes; None when one is a variable,
         so that the rule may read any triple. A rule is run over the triples with these only."""
-        found: set[str] = set()
-        for pattern in _triple_patterns(self.query.algebra):
-            predicate = pattern[1]
-            if isinstance(predicate, Variable):
-                return None
-            found |= {f"<{iri}>" for iri in _iris_of(predicate)}
-        return frozenset(found)
+        return _predicates_of(self.patterns)
+
+    @cached_property
+    def premises(self) -> frozenset[str] | None:
+        """The predicates its pattern reads (None: any), and, when its template mints blank nodes,
+        those it concludes: run again, such a rule concludes new nodes, so what it adds calls it again."""
+        mints = any(isinstance(term, BNode) for pattern in self.patterns if pattern.in_template
+                    for term in (pattern.subject, pattern.object))
+        return _predicates_of(pattern for pattern in self.patterns if mints or not pattern.in_template)
 
 
 def rules_hash(ontology_dir: Path) -> str:
@@ -81,14 +93,13 @@ def classes_read(rules: Sequence[Rule], having: Callable[[str], set[str]]) -> fr
     (``?asset a ?class . ?class city:maxLoadShare ?share``: the classes with a load share)."""
     found: set[str] = set()
     for rule in rules:
-        patterns = list(_triple_patterns(rule.query.algebra))
-        for _, predicate, obj in patterns:
-            if predicate != RDF.type:
+        for _, predicate, obj, _ in rule.patterns:
+            if predicate != (RDF.type,):
                 continue
             if isinstance(obj, URIRef):
                 found.add(f"<{obj}>")
                 continue
-            asked = sorted(str(p) for s, p, _ in patterns if s == obj and isinstance(p, URIRef))
+            asked = sorted(str(p[0]) for s, p, _, _ in rule.patterns if s == obj and p is not None and len(p) == 1)
             if not asked:
                 return None
             found |= having(f"<{asked[0]}>")
@@ -124,28 +135,62 @@ def _load_rule(path: Path) -> Rule:
     return Rule(path.stem, path, query, text)
 
 
-def _triple_patterns(node: object) -> Iterator[tuple[Node, ...]]:
-    """Every triple pattern of a parsed query (its template's included), wherever it is nested."""
-    if isinstance(node, CompValue | dict):
-        for key, value in node.items():
-            if key in ("triples", "template") and isinstance(value, list):
-                yield from (triple for triple in value if isinstance(triple, tuple) and len(triple) == 3)
-            else:
-                yield from _triple_patterns(value)
-    elif isinstance(node, list | tuple):
-        for item in node:
-            yield from _triple_patterns(item)
+class Pattern(NamedTuple):
+    """A triple pattern of a rule: its predicate is the IRIs of a property or property path (None:
+    a variable)."""
+
+    subject: Node
+    predicate: tuple[URIRef, ...] | None
+    object: Node
+    in_template: bool
 
 
-def _iris_of(predicate: object) -> Iterator[URIRef]:
-    """The IRIs of a predicate or of a property path (a/b, a|b, ^a, a*, !a...)."""
-    if isinstance(predicate, URIRef):
-        yield predicate
-    elif isinstance(predicate, PropertyPath):
-        parts = (*getattr(predicate, "args", ()), getattr(predicate, "path", None), getattr(predicate, "arg", None))
-        for part in parts:
-            if part is not None:
-                yield from _iris_of(part)
+def _patterns_of(text: str) -> Iterator[Pattern]:
+    """Every triple pattern of a query, wherever it is nested (subqueries, FILTER NOT EXISTS, the
+    template), read from the parse tree: the algebra rdflib translates it to drops a FILTER nested in
+    a FILTER NOT EXISTS (rule 02's "every condition the threshold names"), and with it what it reads."""
+    parsed = parseQuery(text)
+    prologue = translatePrologue(parsed[0], None)
+
+    def resolved(node: object) -> object:
+        return prologue.absolutize(node) if isinstance(node, CompValue) and node.name == "pname" else node
+
+    def iris(node: object) -> Iterator[URIRef]:
+        node = resolved(node)
+        if isinstance(node, URIRef):
+            yield node
+        elif isinstance(node, CompValue | ParseResults | list | tuple):
+            for part in (node.values() if isinstance(node, CompValue) else node):
+                yield from iris(part)
+
+    def walk(node: object) -> Iterator[Pattern]:
+        if isinstance(node, CompValue):
+            for key, value in node.items():
+                if key not in ("triples", "template"):
+                    yield from walk(value)
+                    continue
+                for block in value:  # subject, predicate, object, subject, ... (a ; or , list spelled out)
+                    terms = [resolved(term) for term in block]
+                    if len(terms) % 3:  # a shape not foreseen: read as a pattern that may read anything
+                        yield Pattern(Variable("unknown"), None, Variable("unknown"), key == "template")
+                        continue
+                    for subject, predicate, obj in zip(terms[::3], terms[1::3], terms[2::3], strict=True):
+                        yield Pattern(cast(Node, subject), None if isinstance(predicate, Variable)
+                                      else tuple(iris(predicate)), cast(Node, obj), key == "template")
+        elif isinstance(node, ParseResults | list | tuple):
+            for item in node:
+                yield from walk(item)
+
+    yield from walk(parsed[1])
+
+
+def _predicates_of(patterns: Iterable[Pattern]) -> frozenset[str] | None:
+    found: set[str] = set()
+    for pattern in patterns:
+        if pattern.predicate is None:
+            return None
+        found |= {f"<{iri}>" for iri in pattern.predicate}
+    return frozenset(found)
 
 
 def run_rules(rules: Sequence[Rule], graph: Graph, max_rounds: int = MAX_ROUNDS) -> Graph:
@@ -158,15 +203,20 @@ def run_rules(rules: Sequence[Rule], graph: Graph, max_rounds: int = MAX_ROUNDS)
     return Graph().parse(data="".join(f"{s} {p} {o} .\n" for s, p, o in derived), format="nt")
 
 
-def run_rules_in(rules: Sequence[Rule], working: ox.Store, max_rounds: int = MAX_ROUNDS) -> list[Statement]:
+def run_rules_in(rules: Sequence[Rule], working: ox.Store, max_rounds: int = MAX_ROUNDS,
+                 schedule: Schedule | None = None) -> list[Statement]:
     """``run_rules`` over an Oxigraph store's default graph, which gains the derived triples.
 
     Oxigraph rather than rdflib runs the rules: a rule joining the readings of a whole city is a
-    query over millions of triples."""
+    query over millions of triples. A round runs only the rules ``schedule`` says are due (all of
+    them, without one); the fixpoint is reached when none is."""
+    schedule = schedule or Schedule(rules, working)
     derived: list[Statement] = []
     for round_number in range(1, max_rounds + 1):
         still_deriving: dict[Rule, str] = {}
         for rule in rules:
+            if not schedule.take(rule):
+                continue
             constructed = working.query(rule.text)
             assert isinstance(constructed, ox.QueryTriples)  # load_rules let only CONSTRUCT queries in
             new = {ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in constructed}
@@ -178,8 +228,10 @@ def run_rules_in(rules: Sequence[Rule], working: ox.Store, max_rounds: int = MAX
             elif new:
                 still_deriving[rule] = rule.name
             working.extend(new)
-            derived.extend((str(q.subject), str(q.predicate), str(q.object)) for q in new)
-        if not still_deriving:
+            added = [(str(q.subject), str(q.predicate), str(q.object)) for q in new]
+            schedule.note(added)
+            derived.extend(added)
+        if not schedule.any_due():
             return derived
     raise ReasoningError(
         f"the rules reach no fixpoint in {max_rounds} rounds; still deriving in the last: "
@@ -188,6 +240,54 @@ def run_rules_in(rules: Sequence[Rule], working: ox.Store, max_rounds: int = MAX
         hint="a rule that mints a new node each time it fires (a blank node in its template, or an IRI built "
              "from a derived node) never stops; mint nodes from asserted terms only, or guard the rule with "
              "FILTER NOT EXISTS")
+
+
+class Schedule:
+    """Which rules are due to run: each at first, then again only once a statement it reads
+    (``Rule.premises``; types: of the classes it asks for) has entered the working store since it
+    last ran. The store only grows while the rules run, and a rule's conclusions depend only on the
+    statements it reads, so running it again over the same ones concludes nothing new: a round
+    that would only confirm the fixpoint, often most of a run's time, is not run."""
+
+    def __init__(self, rules: Sequence[Rule], working: ox.Store) -> None:
+        self._rules, self._working = list(rules), working
+        self._due = set(range(len(self._rules)))
+
+    def take(self, rule: Rule) -> bool:
+        """Whether ``rule`` is due; it is not any more, until ``note`` says otherwise."""
+        index = self._rules.index(rule)
+        due = index in self._due
+        self._due.discard(index)
+        return due
+
+    def any_due(self) -> bool:
+        return bool(self._due)
+
+    def note(self, added: Iterable[Statement]) -> None:
+        """``added`` has entered the working store: the rules reading one of them are due."""
+        predicates: set[str] = set()
+        classes: set[str] = set()
+        for _, predicate, obj in added:
+            if predicate == TYPE:
+                classes.add(obj)
+            else:
+                predicates.add(predicate)
+        if not predicates and not classes:
+            return
+        for index, rule in enumerate(self._rules):
+            if index in self._due:
+                continue
+            read = rule.premises
+            if read is None or predicates & read:
+                self._due.add(index)
+            elif classes and TYPE in read:
+                asked = classes_read([rule], self._having)
+                if asked is None or classes & asked:
+                    self._due.add(index)
+
+    def _having(self, predicate: str) -> set[str]:
+        return {str(quad.subject)
+                for quad in self._working.quads_for_pattern(None, ox.NamedNode(predicate[1:-1]), None)}
 
 
 def _known(store: ox.Store, node: ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple) -> bool:

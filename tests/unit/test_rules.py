@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import RDF, Graph, Literal, URIRef
 
@@ -15,7 +16,7 @@ from kg_service.errors import OntologyError, ReasoningError
 from kg_service.namespaces import CITY
 from kg_service.ontology import load_ontology
 from kg_service.reason.entailment import infer_with_rules
-from kg_service.reason.rules import Rule, load_rules, run_rules
+from kg_service.reason.rules import Rule, Schedule, classes_read, load_rules, run_rules, run_rules_in
 
 DECIMAL = URIRef("http://www.w3.org/2001/XMLSchema#decimal")  # not XSD: pytest probes module globals, and it warns
 
@@ -85,17 +86,48 @@ def test_a_rule_file_that_is_not_utf8_is_reported_with_its_file(tmp_path: Path) 
 
 
 def test_a_chain_needing_two_rounds_reaches_the_fixpoint(tmp_path: Path) -> None:
-    # In name order, the rule reading :b runs before the rule making it: :c only appears in round two,
-    # and round three, adding nothing, ends the run.
+    # In name order, the rule reading :b runs before the rule making it: :c only appears in round two.
+    # After it nothing either rule reads has changed, so no third round is needed to see the fixpoint.
     rules = _rules(tmp_path, {"01-c-from-b.rq": "CONSTRUCT { ?s :c ?o } WHERE { ?s :b ?o }",
                               "02-b-from-a.rq": "CONSTRUCT { ?s :b ?o } WHERE { ?s :a ?o }"})
     graph = _graph(":x :a :y .")
-    derived = run_rules(rules, graph, max_rounds=3)
+    derived = run_rules(rules, graph, max_rounds=2)
     assert set(derived) == {(URIRef(f"{EX}x"), URIRef(f"{EX}b"), URIRef(f"{EX}y")),
                             (URIRef(f"{EX}x"), URIRef(f"{EX}c"), URIRef(f"{EX}y"))}
     assert len(graph) == 1, "the graph given is left as it was"
-    with pytest.raises(ReasoningError, match="01-c-from-b"):
-        run_rules(rules, graph, max_rounds=2)  # :c is still new in round two
+    with pytest.raises(ReasoningError, match="02-b-from-a"):
+        run_rules(rules, graph, max_rounds=1)  # :b is new in round one, and 01 reads it
+
+
+def test_a_round_runs_only_the_rules_whose_premises_changed(tmp_path: Path) -> None:
+    # 01 reads :a only; 02 makes :b from 01's :c. Once 01 has run, nothing it reads changes, so it is
+    # not run again: a rule counting its runs through a statement it mints would show a second run.
+    rules = _rules(tmp_path, {"01-c-from-a.rq": "CONSTRUCT { ?s :c ?o } WHERE { ?s :a ?o }",
+                              "02-b-from-c.rq": "CONSTRUCT { ?s :b ?o } WHERE { ?s :c ?o }"})
+    store = ox.Store()
+    store.load(f"<{EX}x> <{EX}a> <{EX}y> .\n".encode(), format=ox.RdfFormat.N_TRIPLES)
+    schedule = _CountingSchedule(rules, store)
+    derived = run_rules_in(rules, store, max_rounds=5, schedule=schedule)
+    assert {p for _, p, _ in derived} == {f"<{EX}c>", f"<{EX}b>"}
+    assert schedule.runs == ["01-c-from-a", "02-b-from-c"], "each rule ran once: the second round had nothing due"
+    # a statement one of them reads makes it due again, and only it
+    store.load(f"<{EX}z> <{EX}c> <{EX}w> .\n".encode(), format=ox.RdfFormat.N_TRIPLES)
+    schedule.note([(f"<{EX}z>", f"<{EX}c>", f"<{EX}w>")])
+    assert run_rules_in(rules, store, max_rounds=5, schedule=schedule) == [(f"<{EX}z>", f"<{EX}b>", f"<{EX}w>")]
+    assert schedule.runs[2:] == ["02-b-from-c"]
+
+
+class _CountingSchedule(Schedule):
+    """A schedule that records which rules it let run."""
+
+    def __init__(self, rules: list[Rule], working: ox.Store) -> None:
+        super().__init__(rules, working)
+        self.runs: list[str] = []
+
+    def take(self, rule: Rule) -> bool:
+        due = super().take(rule)
+        self.runs.extend([rule.name] if due else [])
+        return due
 
 
 def test_a_recursive_rule_closes_a_chain(tmp_path: Path) -> None:
@@ -195,7 +227,8 @@ def test_01_the_condition_in_force_is_the_strictest_the_rainfall_reaches(shipped
     assert set(derived.predicates()) == {CITY.madeUnder}
 
 
-def test_02_an_observation_exceeds_the_thresholds_that_apply_under_its_condition(shipped: dict[str, Rule]) -> None:
+def test_02_an_observation_exceeds_the_thresholds_that_apply_under_its_condition(shipped: dict[str, Rule],
+                                                                                  ontology: Graph) -> None:
     graph = _graph("""
         id:manhole city:governedBy id:dry , id:wet , id:always .
         id:dry city:thresholdFor city:WaterLevel ; city:appliesUnder id:normal ; city:thresholdValue 1.2 ;
@@ -221,8 +254,30 @@ def test_02_an_observation_exceeds_the_thresholds_that_apply_under_its_condition
     derived = run_rules([shipped["02-threshold-exceedance"]], graph)
     # o2 is under the storm limit; o5 (cm) is compared only with the limit that states no unit; o6 is of
     # another property; o7, made under no known condition, is held only to the unconditional limit, and is under it
-    assert _pairs(derived, CITY.exceeds) == {("o1", "dry"), ("o3", "wet"), ("o3", "always"), ("o4", "wet"),
-                                             ("o5", "always")}
+    expected = {("o1", "dry"), ("o3", "wet"), ("o3", "always"), ("o4", "wet"), ("o5", "always")}
+    assert _pairs(derived, CITY.exceeds) == expected
+    # Reasoning runs a rule over the statements with the predicates it reads only: those of its nested
+    # FILTER NOT EXISTS (city:appliesUnder, city:madeUnder) must be among them, or every threshold applies
+    assert _pairs(infer_with_rules(ontology, graph, [shipped["02-threshold-exceedance"]]), CITY.exceeds) == expected
+
+
+def test_a_rule_reads_the_predicates_of_every_nested_pattern(tmp_path: Path) -> None:
+    (rule,) = _rules(tmp_path, {"01-nested.rq": """
+        CONSTRUCT { ?s :out [ :made ?o ] }
+        WHERE {
+          ?s :a|:b/^:c ?o ; a :Kind .
+          { SELECT ?s WHERE { ?s :inSub ?x } }
+          OPTIONAL { ?s :optional ?y }
+          FILTER NOT EXISTS { ?s :negated ?z . FILTER NOT EXISTS { ?z :doubly ?s } }
+        }"""})
+    read = {f"<{EX}{name}>" for name in ("a", "b", "c", "inSub", "optional", "negated", "doubly")}
+    assert rule.predicates == read | {f"<{RDF.type}>", f"<{EX}out>", f"<{EX}made>"}
+    # its template mints a blank node, so what it concludes calls it again
+    assert rule.premises == rule.predicates
+    assert classes_read([rule], lambda _: set()) == {f"<{EX}Kind>"}
+    (tmp_path / "plain").mkdir()
+    (plain,) = _rules(tmp_path / "plain", {"01-plain.rq": "CONSTRUCT { ?s :out ?o } WHERE { ?s ?p ?o }"})
+    assert plain.predicates is None and plain.premises is None
 
 
 def test_03_an_asset_is_in_alert_when_its_latest_reading_of_a_property_exceeds(shipped: dict[str, Rule]) -> None:
