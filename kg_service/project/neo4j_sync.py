@@ -25,7 +25,16 @@ from neo4j.exceptions import ServiceUnavailable, SessionExpired, TransientError
 
 from kg_service.config import Settings
 from kg_service.errors import StoreError
-from kg_service.project.rules import HAS_GEOMETRY, HASH_PROPERTY, RESOURCE_LABEL, Projection
+from kg_service.project.rules import (
+    CODE_LABELS,
+    HAS_GEOMETRY,
+    HASH_PROPERTY,
+    OWL_NAMESPACE,
+    RDF_TYPE,
+    RESOURCE_LABEL,
+    SUBCLASS_OF,
+    Projection,
+)
 from kg_service.store.base import GraphStore, RdfFormat
 from kg_service.store.neo4j import connect, neo4j_errors
 
@@ -129,6 +138,7 @@ def read_projection(settings: Settings, store: GraphStore) -> Projection:
             value = ((obj.value, obj.datatype.value, obj.language) if isinstance(obj, ox.Literal)
                      else (_resource(obj), None, None))
             projection.add(_resource(quad.subject), quad.predicate.value, value, origin, inferred=is_inferred)
+    _describe_code_lists(settings, store, projection)
     return projection
 
 
@@ -168,7 +178,34 @@ def read_entities(settings: Settings, store: GraphStore, datasets: set[str], als
                 if predicate.value == HAS_GEOMETRY and obj.is_iri:
                     geometries.add(obj.value)
         pending = sorted(geometries - read)  # a feature's geometry, for its inline ``geometry``
+    _describe_code_lists(settings, store, projection)
     return projection
+
+
+def _describe_code_lists(settings: Settings, store: GraphStore, projection: Projection) -> None:
+    """The ontology's individuals the data points at (an alert status, an observed property, an
+    aggregation level), with their classes (superclasses too) and labels from the ontology's
+    graph, so that their nodes are not bare: ``MATCH (:PumpStation)-[:ALERT_STATUS]->(s) RETURN
+    s.label_en`` then answers. Only what the ontology says of them, never a dataset."""
+    pointed_at = {relation.target for entity in projection.entities.values()
+                  for relation in entity.relationships.values()}
+    iris = sorted(iri for iri in pointed_at - set(projection.entities) if not iri.startswith("_:"))
+    ontology = settings.graphs.ontology
+    for start in range(0, len(iris), READ_CHUNK):
+        named = " ".join(f"<{iri}>" for iri in iris[start:start + READ_CHUNK])
+        rows = store.select_terms(
+            f"SELECT ?s ?p ?o ?direct WHERE {{ GRAPH <{ontology}> {{ VALUES ?s {{ {named} }} "
+            f"{{ ?s <{RDF_TYPE}> ?o BIND(true AS ?direct) }} "
+            f"UNION {{ ?s <{RDF_TYPE}>/<{SUBCLASS_OF}>+ ?o FILTER NOT EXISTS {{ ?s <{RDF_TYPE}> ?o }} }} "
+            f"UNION {{ ?s ?p ?o FILTER (?p IN ({', '.join(f'<{p}>' for p in CODE_LABELS)})) }} "
+            f"FILTER (!isBlank(?o) && !STRSTARTS(STR(?o), \"{OWL_NAMESPACE}\")) }} }}")
+        for subject, predicate, obj, direct in rows.rows:
+            if subject is None or obj is None:
+                continue
+            if predicate is None:  # a class: stated in the ontology, or one of its superclasses
+                projection.add(subject.value, RDF_TYPE, (obj.value, None, None), None, inferred=direct is None)
+            else:
+                projection.add(subject.value, predicate.value, (obj.value, obj.datatype, obj.language), None)
 
 
 def _resource(term: Any) -> str:
@@ -296,6 +333,11 @@ def _sync(projection: Projection, target: Neo4jProjection, datasets: set[str] | 
     else:
         scope = {uri for uri, entity in projection.entities.items() if entity.datasets & datasets}
         scope |= {uri for uri, had in target.datasets_of().items() if set(had) & datasets}
+        # the code-list individuals they point at, described by the ontology alone (a full sync
+        # retires one nothing points at any more)
+        scope |= {relation.target for uri in list(scope) if (entity := projection.entities.get(uri)) is not None
+                  for relation in entity.relationships.values()
+                  if (described := projection.entities.get(relation.target)) is not None and not described.datasets}
     report = SyncReport(entities=len(scope))
     rows = projection.rows(uri for uri in scope if uri in projection.entities)
     changed = [row for row in rows if existing.get(row["uri"]) != row["properties"][HASH_PROPERTY]]

@@ -2,10 +2,14 @@
 
 * **Nodes.** Every subject of a dataset's graph, of the inferred graph or of the spatial graph is a
   node labelled ``Resource``, keyed by its IRI in ``uri`` (unique). An IRI that is only ever an object
-  becomes a bare ``Resource`` node with just its ``uri``.
+  becomes a bare ``Resource`` node with just its ``uri``, unless the ontology describes it: an
+  individual of a code list (an alert status, an observed property) gets its classes (superclasses
+  included, as ``inferredLabels``) and its labels and notation from the ontology's graph, and no
+  ``datasets``.
 * **Labels** come from all its classes, the inferred superclasses included: a class of the city
   ontology by its local name (``Hospital``), one of another known vocabulary as ``prefix_Name``
-  (``geo_Feature``, ``sosa_Observation``); a class of an unknown vocabulary by its local name. The
+  (``geo_Feature``, ``prov_Activity``); a class of another vocabulary by its local name
+  (``sosa:Observation`` as ``Observation``). The
   labels of the classes only the reasoner gave are listed again in ``inferredLabels``.
 * **Datatype properties** become node properties named like labels (``name``, ``geo_asWKT``) with
   Neo4j types: integers as integers, decimals and doubles as floats (Neo4j has no decimal type: a
@@ -46,6 +50,9 @@ HAS_GEOMETRY = str(GEO.hasGeometry)
 AS_WKT = str(GEO.asWKT)
 HASH_PROPERTY = "citykgHash"
 RESOURCE_LABEL = "Resource"
+SUBCLASS_OF = PREFIXES["rdfs"] + "subClassOf"
+OWL_NAMESPACE = PREFIXES["owl"]
+CODE_LABELS = (RDFS_LABEL, PREFIXES["skos"] + "prefLabel", PREFIXES["skos"] + "notation")  # of a code-list individual
 
 _XSD = PREFIXES["xsd"]
 _INTEGERS = {f"{_XSD}{name}" for name in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",

@@ -11,6 +11,7 @@ from pathlib import Path
 import neo4j
 import pytest
 from neo4j.spatial import WGS84Point
+from rdflib import OWL, RDF, RDFS
 
 from kg_service import pipeline
 from kg_service.api import context_for, schema_for
@@ -51,16 +52,24 @@ def _cypher(server: Neo4jServer, query: str, **parameters: object) -> list[neo4j
 
 
 def _rdf_counts(settings: Settings, store: GraphStore) -> tuple[int, int]:
-    """Entities (distinct subjects) and relationships (distinct subject, property, IRI object) in the
-    graphs the projection reads, counted by SPARQL on the RDF side."""
+    """Entities (distinct subjects, and the individuals the ontology describes that they point at)
+    and relationships (distinct subject, property, IRI object) in the graphs the projection reads,
+    counted by SPARQL on the RDF side."""
     graphs = settings.graphs
-    where = (f"GRAPH ?g {{ ?s ?p ?o }} FILTER (STRSTARTS(STR(?g), \"{graphs.source_prefix}\") "
-             f"|| ?g IN (<{graphs.inferred}>, <{graphs.spatial}>))")
-    entities = store.select_text(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0][0]
+    projected = (f"(STRSTARTS(STR(?g), \"{graphs.source_prefix}\") "
+                 f"|| ?g IN (<{graphs.inferred}>, <{graphs.spatial}>))")
+    where = f"GRAPH ?g {{ ?s ?p ?o }} FILTER {projected}"
+    subjects = store.select_text(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {where} }}")[0][0]
+    described = store.select_text(
+        f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {where} FILTER (isIRI(?o) && ?p != <{RDF.type}>) "
+        f"FILTER NOT EXISTS {{ GRAPH ?h {{ ?o ?any ?thing }} FILTER {projected.replace('?g', '?h')} }} "
+        f"GRAPH <{graphs.ontology}> {{ {{ ?o <{RDFS.label}> ?label }} UNION {{ ?o a ?class "
+        f"FILTER (!STRSTARTS(STR(?class), \"{OWL}\")) }} }} }}")[0][0]
+    entities = sum(int((n or "").split('"')[1]) for n in (subjects, described))
     relationships = store.select_text(
         f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?o WHERE {{ {where} "
         f"FILTER (!isLiteral(?o) && ?p != <http://www.w3.org/1999/02/22-rdf-syntax-ns#type>) }} }}")[0][0]
-    return (int((entities or "").split('"')[1]), int((relationships or "").split('"')[1]))
+    return entities, int((relationships or "").split('"')[1])
 
 
 def _neo4j_counts(server: Neo4jServer) -> tuple[int, int]:
@@ -92,6 +101,14 @@ def test_the_sample_city_is_projected_by_the_rules(sample_city: tuple[Settings, 
     depends = _cypher(server, "MATCH (:Resource {uri: $uri})-[r:DEPENDS_ON]->(:PumpStation) "
                               "RETURN r.inferred AS inferred", uri=HOSPITAL)
     assert depends and all(r["inferred"] for r in depends)  # the reasoner's, not a department's
+    # a code-list individual the readings point at, described by the ontology, asserted by no dataset
+    (flow_rate,) = _cypher(server, "MATCH (:Observation)-[:OBSERVED_PROPERTY]->(p {uri: $uri}) "
+                                   "RETURN DISTINCT p, labels(p) AS labels", uri=str(CITY.FlowRate))
+    assert set(flow_rate["labels"]) == {"Resource", "ObservableProperty"}
+    # its class's superclass, sosa:ObservableProperty (of a vocabulary without a prefix: its local name)
+    assert flow_rate["p"]["inferredLabels"] == ["ObservableProperty"]
+    assert (flow_rate["p"]["label_en"], flow_rate["p"]["label_zh"]) == ("flow rate", "流量")
+    assert flow_rate["p"]["datasets"] == []
     constraints = _cypher(server, "SHOW CONSTRAINTS YIELD labelsOrTypes, properties, type "
                                   "WHERE type = 'UNIQUENESS' RETURN labelsOrTypes, properties")
     assert any(r["labelsOrTypes"] == ["Resource"] and r["properties"] == ["uri"] for r in constraints)
