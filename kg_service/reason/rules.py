@@ -94,8 +94,10 @@ def classes_read(rules: Sequence[Rule], having: Callable[[str], set[str]]) -> fr
     found: set[str] = set()
     for rule in rules:
         for _, predicate, obj, _ in rule.patterns:
-            if predicate != (RDF.type,):
+            if predicate is None or RDF.type not in predicate:
                 continue
+            if predicate != (RDF.type,):  # a path through rdf:type (a/rdfs:subClassOf*): any class
+                return None
             if isinstance(obj, URIRef):
                 found.add(f"<{obj}>")
                 continue
@@ -175,13 +177,21 @@ def _patterns_of(text: str) -> Iterator[Pattern]:
                         yield Pattern(Variable("unknown"), None, Variable("unknown"), key == "template")
                         continue
                     for subject, predicate, obj in zip(terms[::3], terms[1::3], terms[2::3], strict=True):
-                        yield Pattern(cast(Node, subject), None if isinstance(predicate, Variable)
-                                      else tuple(iris(predicate)), cast(Node, obj), key == "template")
+                        # a variable, or a path through a negated set (!:a: every other property), reads any
+                        anything = isinstance(predicate, Variable) or _negates(predicate)
+                        yield Pattern(cast(Node, subject), None if anything else tuple(iris(predicate)),
+                                      cast(Node, obj), key == "template")
         elif isinstance(node, ParseResults | list | tuple):
             for item in node:
                 yield from walk(item)
 
     yield from walk(parsed[1])
+
+
+def _negates(path: object) -> bool:
+    if isinstance(path, CompValue):
+        return path.name == "PathNegatedPropertySet" or any(_negates(part) for part in path.values())
+    return isinstance(path, ParseResults | list | tuple) and any(_negates(part) for part in path)
 
 
 def _predicates_of(patterns: Iterable[Pattern]) -> frozenset[str] | None:

@@ -275,9 +275,14 @@ def test_a_rule_reads_the_predicates_of_every_nested_pattern(tmp_path: Path) -> 
     # its template mints a blank node, so what it concludes calls it again
     assert rule.premises == rule.predicates
     assert classes_read([rule], lambda _: set()) == {f"<{EX}Kind>"}
-    (tmp_path / "plain").mkdir()
-    (plain,) = _rules(tmp_path / "plain", {"01-plain.rq": "CONSTRUCT { ?s :out ?o } WHERE { ?s ?p ?o }"})
-    assert plain.predicates is None and plain.premises is None
+    for name, pattern in {"variable": "?s ?p ?o", "negated": "?s !(:a|:b) ?o", "typed": "?s a/:sub* :Kind"}.items():
+        (tmp_path / name).mkdir()
+        (rule,) = _rules(tmp_path / name, {"01-any.rq": f"CONSTRUCT {{ ?s :out ?o }} WHERE {{ {pattern} }}"})
+        if name == "typed":  # any class's types, the path read in full
+            assert classes_read([rule], lambda _: set()) is None
+            assert rule.predicates == {f"<{RDF.type}>", f"<{EX}sub>", f"<{EX}out>"}
+        else:  # a rule that may read any statement
+            assert rule.predicates is None and rule.premises is None, name
 
 
 def test_03_an_asset_is_in_alert_when_its_latest_reading_of_a_property_exceeds(shipped: dict[str, Rule]) -> None:
