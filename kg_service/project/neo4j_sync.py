@@ -186,13 +186,18 @@ def _describe_code_lists(settings: Settings, store: GraphStore, projection: Proj
     """The ontology's individuals the data points at (an alert status, an observed property, an
     aggregation level), with their classes (superclasses too) and labels from the ontology's
     graph, so that their nodes are not bare: ``MATCH (:PumpStation)-[:ALERT_STATUS]->(s) RETURN
-    s.label_en`` then answers. Only what the ontology says of them, never a dataset."""
+    s.label_en`` then answers. Only those no projected graph says anything about (a dataset that
+    describes one projects it as its own entity), and only what the ontology says of them."""
     pointed_at = {relation.target for entity in projection.entities.values()
                   for relation in entity.relationships.values()}
-    iris = sorted(iri for iri in pointed_at - set(projection.entities) if not iri.startswith("_:"))
-    ontology = settings.graphs.ontology
-    for start in range(0, len(iris), READ_CHUNK):
-        named = " ".join(f"<{iri}>" for iri in iris[start:start + READ_CHUNK])
+    candidates = sorted(iri for iri in pointed_at - set(projection.entities) if not iri.startswith("_:"))
+    ontology, projected = settings.graphs.ontology, set(projected_graphs(settings, store))
+    for start in range(0, len(candidates), READ_CHUNK):
+        named = " ".join(f"<{iri}>" for iri in candidates[start:start + READ_CHUNK])
+        # a projection of some datasets only has not read the others: ask which are subjects there
+        described_elsewhere = {row[0].value for row in store.select_terms(
+            f"SELECT DISTINCT ?s ?g WHERE {{ VALUES ?s {{ {named} }} GRAPH ?g {{ ?s ?p ?o }} }}").rows
+            if row[0] is not None and row[1] is not None and row[1].value in projected}
         rows = store.select_terms(
             f"SELECT ?s ?p ?o ?direct WHERE {{ GRAPH <{ontology}> {{ VALUES ?s {{ {named} }} "
             f"{{ ?s <{RDF_TYPE}> ?o BIND(true AS ?direct) }} "
@@ -200,8 +205,9 @@ def _describe_code_lists(settings: Settings, store: GraphStore, projection: Proj
             f"UNION {{ ?s ?p ?o FILTER (?p IN ({', '.join(f'<{p}>' for p in CODE_LABELS)})) }} "
             f"FILTER (!isBlank(?o) && !STRSTARTS(STR(?o), \"{OWL_NAMESPACE}\")) }} }}")
         for subject, predicate, obj, direct in rows.rows:
-            if subject is None or obj is None:
+            if subject is None or obj is None or subject.value in described_elsewhere:
                 continue
+            projection.described.add(subject.value)
             if predicate is None:  # a class: stated in the ontology, or one of its superclasses
                 projection.add(subject.value, RDF_TYPE, (obj.value, None, None), None, inferred=direct is None)
             else:
@@ -336,8 +342,7 @@ def _sync(projection: Projection, target: Neo4jProjection, datasets: set[str] | 
         # the code-list individuals they point at, described by the ontology alone (a full sync
         # retires one nothing points at any more)
         scope |= {relation.target for uri in list(scope) if (entity := projection.entities.get(uri)) is not None
-                  for relation in entity.relationships.values()
-                  if (described := projection.entities.get(relation.target)) is not None and not described.datasets}
+                  for relation in entity.relationships.values() if relation.target in projection.described}
     report = SyncReport(entities=len(scope))
     rows = projection.rows(uri for uri in scope if uri in projection.entities)
     changed = [row for row in rows if existing.get(row["uri"]) != row["properties"][HASH_PROPERTY]]

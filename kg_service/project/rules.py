@@ -5,7 +5,7 @@
   becomes a bare ``Resource`` node with just its ``uri``, unless the ontology describes it: an
   individual of a code list (an alert status, an observed property) gets its classes (superclasses
   included, as ``inferredLabels``) and its labels and notation from the ontology's graph, and no
-  ``datasets``.
+  ``datasets``. (One that a projected graph describes too is an entity like any other.)
 * **Labels** come from all its classes, the inferred superclasses included: a class of the city
   ontology by its local name (``Hospital``), one of another known vocabulary as ``prefix_Name``
   (``geo_Feature``, ``prov_Activity``); a class of another vocabulary by its local name
@@ -119,6 +119,7 @@ class Projection:
 
     def __init__(self) -> None:
         self.entities: dict[str, Entity] = {}
+        self.described: set[str] = set()  # code-list individuals, described by the ontology alone
         self._wkt: dict[str, str] = {}
 
     def add(self, subject: str, predicate: str, obj: Value, origin: str | None, *, inferred: bool = False) -> None:

@@ -3,8 +3,8 @@
 OWL 2 RL cannot compare a reading with a threshold or pick the latest reading: those internal models
 are SPARQL CONSTRUCT queries, one per file under ``ontology/rules/`` (``NN-name.rq``, applied in name
 order). Each round applies the rules to the graph as it stands, the triples derived earlier in the
-round included; rounds go on until one adds nothing. A rule runs again only once a statement it reads
-has been added since its last run (``Schedule``). A rule that mints a new node each time it fires
+round included. A rule runs again only once a statement it reads has been added since its last run
+(``Schedule``), and the rounds go on until no rule is due. A rule that mints a new node each time it fires
 (a blank node in its template, or an IRI built from a node derived before) never stops, so the
 rounds are bounded and the rules still deriving at the bound are named.
 https://www.w3.org/TR/sparql11-query/#construct
@@ -61,10 +61,11 @@ class Rule:
 
     @cached_property
     def premises(self) -> frozenset[str] | None:
-        """The predicates its pattern reads (None: any), and, when its template mints blank nodes,
-        those it concludes: run again, such a rule concludes new nodes, so what it adds calls it again."""
-        mints = any(isinstance(term, BNode) for pattern in self.patterns if pattern.in_template
-                    for term in (pattern.subject, pattern.object))
+        """The predicates its pattern reads (None: any), and, when it mints terms (blank nodes in its
+        template, BNODE(), UUID(), RAND(), NOW()), those it concludes: run again, such a rule concludes
+        new terms, so what it adds calls it again."""
+        mints = _volatile(self.text) or any(isinstance(term, BNode) for pattern in self.patterns
+                                             if pattern.in_template for term in (pattern.subject, pattern.object))
         return _predicates_of(pattern for pattern in self.patterns if mints or not pattern.in_template)
 
 
@@ -90,19 +91,23 @@ def read_by(rules: Sequence[Rule]) -> frozenset[str] | None:
 def classes_read(rules: Sequence[Rule], having: Callable[[str], set[str]]) -> frozenset[str] | None:
     """The classes (N-Triples form) whose ``rdf:type`` statements a rule reads; None when it may read
     any. For a class that is a variable, the classes ``having`` a property the rule asks of it
-    (``?asset a ?class . ?class city:maxLoadShare ?share``: the classes with a load share)."""
+    (``?asset a ?class . ?class city:maxLoadShare ?share``: the classes with a load share), when
+    both patterns are required ones of the rule's own group (not optional, negated, in a union or a
+    subquery, nor in the template) and the property is one IRI; otherwise any class."""
     found: set[str] = set()
     for rule in rules:
-        for _, predicate, obj, _ in rule.patterns:
-            if predicate is None or RDF.type not in predicate:
+        for pattern in rule.patterns:
+            if pattern.predicate is None or RDF.type not in pattern.predicate or pattern.in_template:
                 continue
-            if predicate != (RDF.type,):  # a path through rdf:type (a/rdfs:subClassOf*): any class
+            if pattern.path:  # a path through rdf:type (a+, ^a, a/rdfs:subClassOf*): any class
                 return None
-            if isinstance(obj, URIRef):
-                found.add(f"<{obj}>")
+            if isinstance(pattern.object, URIRef):
+                found.add(f"<{pattern.object}>")
                 continue
-            asked = sorted(str(p[0]) for s, p, _, _ in rule.patterns if s == obj and p is not None and len(p) == 1)
-            if not asked:
+            asked = sorted(str(other.predicate[0]) for other in rule.patterns
+                           if other.subject == pattern.object and other.required and not other.path
+                           and other.predicate is not None and other.predicate != (RDF.type,))
+            if not pattern.required or not asked:
                 return None
             found |= having(f"<{asked[0]}>")
     return frozenset(found)
@@ -139,12 +144,14 @@ def _load_rule(path: Path) -> Rule:
 
 class Pattern(NamedTuple):
     """A triple pattern of a rule: its predicate is the IRIs of a property or property path (None:
-    a variable)."""
+    a variable, or a path that may take any property)."""
 
     subject: Node
     predicate: tuple[URIRef, ...] | None
     object: Node
     in_template: bool
+    path: bool  # a property path, not one property
+    required: bool  # in the query's own group, outside OPTIONAL, MINUS, UNION, FILTER and subqueries
 
 
 def _patterns_of(text: str) -> Iterator[Pattern]:
@@ -154,8 +161,8 @@ def _patterns_of(text: str) -> Iterator[Pattern]:
     parsed = parseQuery(text)
     prologue = translatePrologue(parsed[0], None)
 
-    def resolved(node: object) -> object:
-        return prologue.absolutize(node) if isinstance(node, CompValue) and node.name == "pname" else node
+    def resolved(node: object) -> object:  # prefixed names and IRIs relative to BASE
+        return prologue.absolutize(node) if isinstance(node, CompValue | URIRef) else node
 
     def iris(node: object) -> Iterator[URIRef]:
         node = resolved(node)
@@ -165,27 +172,57 @@ def _patterns_of(text: str) -> Iterator[Pattern]:
             for part in (node.values() if isinstance(node, CompValue) else node):
                 yield from iris(part)
 
-    def walk(node: object) -> Iterator[Pattern]:
+    def walk(node: object, required: bool) -> Iterator[Pattern]:
         if isinstance(node, CompValue):
+            # only a plain group keeps its patterns required; the query's own group is ``where``
+            inner = required and node.name in ("ConstructQuery", "GroupGraphPatternSub", "TriplesBlock")
             for key, value in node.items():
                 if key not in ("triples", "template"):
-                    yield from walk(value)
+                    yield from walk(value, inner and key in ("where", "part", "triples"))
                     continue
                 for block in value:  # subject, predicate, object, subject, ... (a ; or , list spelled out)
                     terms = [resolved(term) for term in block]
                     if len(terms) % 3:  # a shape not foreseen: read as a pattern that may read anything
-                        yield Pattern(Variable("unknown"), None, Variable("unknown"), key == "template")
+                        yield Pattern(Variable("unknown"), None, Variable("unknown"), key == "template", True, False)
                         continue
                     for subject, predicate, obj in zip(terms[::3], terms[1::3], terms[2::3], strict=True):
                         # a variable, or a path through a negated set (!:a: every other property), reads any
                         anything = isinstance(predicate, Variable) or _negates(predicate)
+                        path = not isinstance(predicate, URIRef | Variable) and not _one_property(predicate)
                         yield Pattern(cast(Node, subject), None if anything else tuple(iris(predicate)),
-                                      cast(Node, obj), key == "template")
+                                      cast(Node, obj), key == "template", path, inner and key == "triples")
         elif isinstance(node, ParseResults | list | tuple):
             for item in node:
-                yield from walk(item)
+                yield from walk(item, required)
 
-    yield from walk(parsed[1])
+    yield from walk(parsed[1], True)
+
+
+def _one_property(path: object) -> bool:
+    """Whether a parsed property path is one property, no inverse, sequence, alternative or repetition."""
+    while isinstance(path, CompValue) and path.name in ("PathAlternative", "PathSequence", "PathElt"):
+        parts = path["part"]  # CompValue.get answers a missing key with the key itself
+        if path.name == "PathElt":
+            if "mod" in path:
+                return False
+            path = parts
+            continue
+        if not isinstance(parts, list | ParseResults) or len(parts) != 1:
+            return False
+        path = parts[0]
+    return isinstance(path, URIRef) or (isinstance(path, CompValue) and path.name == "pname")
+
+
+def _volatile(text: str) -> bool:
+    """Whether a query makes a new term each time it runs (BNODE(), UUID(), STRUUID(), RAND(), NOW())."""
+    def found(node: object) -> bool:
+        if isinstance(node, CompValue):
+            return node.name in _VOLATILE or any(found(value) for value in node.values())
+        return isinstance(node, ParseResults | list | tuple) and any(found(item) for item in node)
+    return found(parseQuery(text)[1])
+
+
+_VOLATILE = {"Builtin_BNODE", "Builtin_UUID", "Builtin_STRUUID", "Builtin_RAND", "Builtin_NOW"}
 
 
 def _negates(path: object) -> bool:

@@ -11,7 +11,7 @@ from pathlib import Path
 import neo4j
 import pytest
 from neo4j.spatial import WGS84Point
-from rdflib import OWL, RDF, RDFS
+from rdflib import OWL, RDF, RDFS, SKOS
 
 from kg_service import pipeline
 from kg_service.api import context_for, schema_for
@@ -63,7 +63,8 @@ def _rdf_counts(settings: Settings, store: GraphStore) -> tuple[int, int]:
     described = store.select_text(
         f"SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE {{ {where} FILTER (isIRI(?o) && ?p != <{RDF.type}>) "
         f"FILTER NOT EXISTS {{ GRAPH ?h {{ ?o ?any ?thing }} FILTER {projected.replace('?g', '?h')} }} "
-        f"GRAPH <{graphs.ontology}> {{ {{ ?o <{RDFS.label}> ?label }} UNION {{ ?o a ?class "
+        f"GRAPH <{graphs.ontology}> {{ {{ ?o ?labelled ?label FILTER (?labelled IN (<{RDFS.label}>, "
+        f"<{SKOS.prefLabel}>, <{SKOS.notation}>)) }} UNION {{ ?o a ?class "
         f"FILTER (!STRSTARTS(STR(?class), \"{OWL}\")) }} }} }}")[0][0]
     entities = sum(int((n or "").split('"')[1]) for n in (subjects, described))
     relationships = store.select_text(

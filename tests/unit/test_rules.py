@@ -117,6 +117,22 @@ def test_a_round_runs_only_the_rules_whose_premises_changed(tmp_path: Path) -> N
     assert schedule.runs[2:] == ["02-b-from-c"]
 
 
+@pytest.mark.parametrize(("reading", "concluded"), [
+    ("CONSTRUCT { ?c :seen true } WHERE { ?x a ?c }", ":K"),  # the class's property only in the template
+    ("CONSTRUCT { ?c :seen true } WHERE { ?x a ?c OPTIONAL { ?c :label ?l } }", ":K"),
+    ("CONSTRUCT { ?c :seen true } WHERE { ?x a ?c FILTER NOT EXISTS { ?c :abstract true } }", ":K"),
+    ("CONSTRUCT { ?c :seen true } WHERE { ?x a ?c . ?c :sub* ?v }", ":K"),  # zero steps: every class
+    ("CONSTRUCT { ?x :seen true } WHERE { ?x a+ :K }", ":a"),
+    ("CONSTRUCT { ?x :seen true } WHERE { ?x a <K> }", ":a"),  # a class relative to BASE
+], ids=["template", "optional", "negated", "zero-length path", "type path", "base"])
+def test_a_rule_runs_again_when_a_statement_it_reads_arrives(tmp_path: Path, reading: str, concluded: str) -> None:
+    # 01 runs first and finds nothing; 02 then types :a, and 01 must run again over that type
+    rules = _rules(tmp_path, {"01-reads.rq": f"BASE <{EX}> {reading}",
+                              "02-types.rq": "CONSTRUCT { ?s a :K } WHERE { ?s :p ?o }"})
+    derived = run_rules(rules, _graph(":a :p :b ."))
+    assert (URIRef(concluded.replace(":", EX)), URIRef(f"{EX}seen"), Literal(True)) in derived
+
+
 class _CountingSchedule(Schedule):
     """A schedule that records which rules it let run."""
 
@@ -145,7 +161,8 @@ def test_a_rule_that_derives_nothing_new_stops_after_one_round(tmp_path: Path) -
 @pytest.mark.parametrize("minting", [
     "CONSTRUCT { ?x :next [] } WHERE { ?x a :Thing }",
     'CONSTRUCT { ?next a :Thing } WHERE { ?x a :Thing BIND(IRI(CONCAT(STR(?x), "/next")) AS ?next) }',
-], ids=["blank node", "IRI from a derived node"])
+    "CONSTRUCT { ?x :next ?fresh } WHERE { ?x a :Thing BIND(BNODE() AS ?fresh) }",
+], ids=["blank node", "IRI from a derived node", "BNODE()"])
 def test_a_rule_minting_new_nodes_every_round_is_stopped_and_named(tmp_path: Path, minting: str) -> None:
     rules = _rules(tmp_path, {"01-fine.rq": "CONSTRUCT { ?x :seen true } WHERE { ?x a :Thing }",
                               "02-minting.rq": minting})
