@@ -10,9 +10,11 @@ the steps the shapes take, ``validate.scope``) and which statements validating t
 from __future__ import annotations
 
 import hashlib
+import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from kg_service.lift import LiftedRecord
 from kg_service.lift.terms import lexical_of
@@ -62,9 +64,15 @@ class Previous:
         return set(self.digests) - set(self.refused)
 
 
-def read_previous(store: GraphStore, graphs: GraphNames, dataset_id: str) -> Previous:
+def read_previous(store: GraphStore, graphs: GraphNames, dataset_id: str, kept: KeptDigests | None = None
+                  ) -> Previous:
+    """What the last job left; its digests from ``kept`` when that file was written for the data
+    the store holds now, else from the digest graph."""
     digest_graph, dataset_graph = graphs.digests(dataset_id), graphs.source(dataset_id)
-    rows = store.select_text(f"SELECT ?s ?d WHERE {{ GRAPH <{digest_graph}> {{ ?s <{CITY.liftDigest}> ?d }} }}")
+    digests = kept.load(content_stamp(store, graphs, dataset_id)) if kept is not None else None
+    if digests is None:
+        rows = store.select_text(f"SELECT ?s ?d WHERE {{ GRAPH <{digest_graph}> {{ ?s <{CITY.liftDigest}> ?d }} }}")
+        digests = {s or "": lexical_of(d or "") for s, d in rows}
     stamp = store.select_text(f"SELECT ?h WHERE {{ GRAPH <{digest_graph}> {{ <{dataset_graph}> "
                               f"<{CITY.validatedWith}> ?h }} }}")
     refusals = store.select_text(f"SELECT DISTINCT ?e ?why WHERE {{ GRAPH <{graphs.quarantine(dataset_id)}> "
@@ -72,9 +80,51 @@ def read_previous(store: GraphStore, graphs: GraphNames, dataset_id: str) -> Pre
     refused: dict[str, list[str]] = defaultdict(list)
     for entity, reason in refusals:
         refused[entity or ""].append(lexical_of(reason or ""))
-    return Previous(digests={s or "": lexical_of(d or "") for s, d in rows},
+    return Previous(digests=digests,
                     refused={entity: tuple(sorted(reasons)) for entity, reasons in refused.items()},
                     validated_with=lexical_of(stamp[0][0] or "") if stamp else None)
+
+
+def content_stamp(store: GraphStore, graphs: GraphNames, dataset_id: str) -> str | None:
+    """The content hash the provenance graph gives the dataset's graph (None before its first job)."""
+    rows = store.select_text(f"SELECT ?h WHERE {{ GRAPH <{graphs.provenance}> {{ <{graphs.source(dataset_id)}> "
+                             f"<{CITY.contentHash}> ?h }} }}")
+    return lexical_of(rows[0][0] or "") if rows else None
+
+
+class KeptDigests:
+    """A dataset's entity digests as its last job committed them, kept in a file beside the store:
+    reading 62k of them back out of the digest graph took 0.8 s of a 10-row change's job. The file
+    counts only under the content hash the commit gave the dataset's graph, and is removed before
+    the next commit, so one left by an interrupted job, or by a job on another store, is never read."""
+
+    _FORMAT = "citykg-digests-1"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def load(self, stamp: str | None) -> dict[str, str] | None:
+        if stamp is None:
+            return None
+        try:
+            with self.path.open("rb") as handle:
+                kept_format, kept_stamp, digests = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
+            return None
+        return digests if (kept_format, kept_stamp) == (self._FORMAT, stamp) else None
+
+    def forget(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def save(self, stamp: str, digests: dict[str, str]) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_name(f".{self.path.name}.writing")
+            with partial.open("wb") as handle:
+                pickle.dump((self._FORMAT, stamp, digests), handle, protocol=pickle.HIGHEST_PROTOCOL)
+            partial.replace(self.path)
+        except OSError:
+            self.forget()  # nothing kept: the next job reads the digest graph
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from rdflib import Graph
 
 from kg_service import pipeline
 from kg_service.config import Settings, load_settings, project_path
+from kg_service.delta import KeptDigests, content_stamp
 from kg_service.generate import generate_source
 from kg_service.namespaces import CITY
 from kg_service.store import GraphStore, open_store
@@ -25,8 +26,9 @@ READINGS = "water/flow-readings"
 Edit = Callable[[Path], None]
 
 
-def _settings(tmp_path: Path, name: str, mappings: Path) -> Settings:
-    return load_settings(data_dir=tmp_path / name, in_memory=True, mappings_dir=mappings)
+def _settings(tmp_path: Path, name: str, mappings: Path, on_disk: bool = False) -> Settings:
+    """In memory by default; on disk, a job also keeps its row memo and digests beside the store."""
+    return load_settings(data_dir=tmp_path / name, in_memory=not on_disk, mappings_dir=mappings)
 
 
 def _copy_water(tmp_path: Path) -> Path:
@@ -53,10 +55,10 @@ def _counts(report: pipeline.DatasetReport) -> tuple[int, ...]:
     return report.read, report.committed, report.quarantined, report.skipped, report.triples
 
 
-def _incremental_matches_fresh(tmp_path: Path, mappings: Path, dataset: str, edit: Edit
+def _incremental_matches_fresh(tmp_path: Path, mappings: Path, dataset: str, edit: Edit, on_disk: bool = False
                                ) -> pipeline.DatasetReport:
     """Ingest, edit the source, re-ingest; compare with the edited source ingested into an empty store."""
-    settings = _settings(tmp_path, "incremental", mappings)
+    settings = _settings(tmp_path, "incremental", mappings, on_disk)
     with open_store(settings) as store:
         (first,) = pipeline.ingest(settings, store, [dataset]).datasets
         edit(mappings)
@@ -111,8 +113,8 @@ def test_fixing_a_quarantined_record_commits_it(tmp_path: Path) -> None:
     assert again.quarantined == before.quarantined - 1
 
 
-@pytest.mark.parametrize("seed", [1, 2, 3])
-def test_random_edits_to_generated_readings_end_as_a_fresh_ingest(tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(("seed", "on_disk"), [(1, False), (2, False), (3, True)])
+def test_random_edits_to_generated_readings_end_as_a_fresh_ingest(tmp_path: Path, seed: int, on_disk: bool) -> None:
     mappings = _copy_water(tmp_path)
     source = generate_source(READINGS, mappings / "water" / "sample", 600, seed)
 
@@ -131,7 +133,7 @@ def test_random_edits_to_generated_readings_end_as_a_fresh_ingest(tmp_path: Path
         with source.open("w", encoding="utf-8", newline="") as handle:
             csv.writer(handle).writerows([header, *rows])
 
-    again = _incremental_matches_fresh(tmp_path, mappings, READINGS, edit)
+    again = _incremental_matches_fresh(tmp_path, mappings, READINGS, edit, on_disk)
     assert 0 < again.entities_changed <= 20
     assert again.focus_nodes_validated < again.read // 2
 
@@ -157,3 +159,47 @@ def test_a_changed_shape_validates_everything_again(tmp_path: Path) -> None:
         shapes.write_text(shapes.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
         (again,) = pipeline.ingest(settings, store, [READINGS]).datasets
     assert again.focus_nodes_validated == first.focus_nodes_validated
+
+
+def _edit_readings(source: Path, seed: int) -> None:
+    with source.open(encoding="utf-8", newline="") as handle:
+        header, *rows = list(csv.reader(handle))
+    pick = random.Random(seed)
+    for row in pick.sample(rows, 5):
+        row[4] = str(pick.randint(1, 90000))
+    del rows[pick.randrange(len(rows))]
+    with source.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows([header, *rows])
+
+
+def test_kept_digests_are_the_digest_graphs_and_a_stale_file_is_not_read(tmp_path: Path) -> None:
+    """A job on disk keeps its entities' digests beside the store for the next job, which reads them
+    instead of the digest graph only while the store holds the data they were kept for."""
+    mappings = _copy_water(tmp_path)
+    source = generate_source(READINGS, mappings / "water" / "sample", 300, 5)
+    settings = _settings(tmp_path, "kept", mappings, on_disk=True)
+    kept = settings.data_dir / "digests" / f"{READINGS.replace('/', '--')}.pickle"
+    with open_store(settings) as store:
+        pipeline.ingest(settings, store, [READINGS])
+        stale = kept.read_bytes()
+        stored = {(t[0], t[2]) for t in _graph(store, settings.graphs.digests(READINGS))
+                  if t[1] == f"<{CITY.liftDigest}>"}
+        kept_digests = KeptDigests(kept).load(content_stamp(store, settings.graphs, READINGS))
+        assert kept_digests is not None
+        assert {(s, f'"{d}"') for s, d in kept_digests.items()} == stored
+        for seed in (1, 2):
+            _edit_readings(source, seed)
+            (again,) = pipeline.ingest(settings, store, [READINGS]).datasets
+            assert 0 < again.entities_changed <= 7
+        kept.write_bytes(stale)  # the first job's file, for data the store no longer holds
+        assert KeptDigests(kept).load(content_stamp(store, settings.graphs, READINGS)) is None
+        _edit_readings(source, 3)
+        (third,) = pipeline.ingest(settings, store, [READINGS]).datasets
+        assert 0 < third.entities_changed <= 6  # against the second job's digests, not the first's
+        incremental = _state(store, settings, READINGS)
+    fresh_settings = _settings(tmp_path, "fresh", mappings)
+    with open_store(fresh_settings) as store:
+        pipeline.ingest(fresh_settings, store, [READINGS])
+        expected = _state(store, fresh_settings, READINGS)
+    for part in expected:
+        assert incremental[part] == expected[part], part
