@@ -205,15 +205,18 @@ def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Se
         return fact[1] in predicates and (fact[1] != TYPE or classes is None or fact[2] in classes)
 
     working = kept.reopen(read_key) if kept is not None else None
+    touched: list[Statement] = []  # what the kept store's patch must say
     if working is not None:
         # what the rules concluded last time goes, and the change comes in: removals first, since an
         # added statement may be one that was inferred before
-        gone = [*corrected.by_rules, *corrected.removed, *(corrected.before - corrected.after)]
-        for triple in ox.parse("".join(f"{s} {p} {o} .\n" for s, p, o in gone if is_read((s, p, o))).encode(),
+        gone = [fact for fact in (*corrected.by_rules, *corrected.removed, *(corrected.before - corrected.after))
+                if is_read(fact)]
+        for triple in ox.parse("".join(f"{s} {p} {o} .\n" for s, p, o in gone).encode(),
                                format=ox.RdfFormat.N_TRIPLES):
             working.remove(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
-        insert_facts(working, (fact for fact in (*corrected.added, *(corrected.after - corrected.before))
-                               if is_read(fact)))
+        coming = [fact for fact in (*corrected.added, *(corrected.after - corrected.before)) if is_read(fact)]
+        insert_facts(working, coming)
+        touched = [*gone, *coming]
     else:
         working = kept.fresh() if kept is not None else ox.Store()
         insert_facts(working, (fact for fact in _closure(tbox, set(schema)) if is_read(fact)))
@@ -230,7 +233,7 @@ def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Se
 
     concluded = {*alternate(rules, working, max_rounds, owl_rl_after), *drawn}
     if kept is not None:
-        kept.seal(working, read_key)
+        kept.seal(working, read_key, [*touched, *concluded])
     return concluded
 
 

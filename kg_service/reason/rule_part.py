@@ -11,6 +11,7 @@ file left by an interrupted run, or by another store in the same directory, is n
 
 from __future__ import annotations
 
+import itertools
 import os
 import shutil
 from collections.abc import Iterable
@@ -59,12 +60,18 @@ class KeptWorkingStore:
     read and what they concluded, as the last run left them. Reading those statements out of the
     store again is most of what running the rules after a change costs; the kept ones are loaded
     into memory (the rules run several times slower over a store on disk) and brought up to date
-    by the change instead. They are trusted only under the stamp they were sealed with, and
-    unsealed while they are being changed, so an interrupted run leaves nothing trusted."""
+    by the change instead. A run that changed a few statements appends them to a patch file beside
+    it (present: ``+``, gone: ``-``) rather than writing all of them again (0.5 s for the 430k of a
+    100k-row city); the two are written whole again once the patch outgrows a tenth of the file.
+    They are trusted only under the stamp they were sealed with, and unsealed while they are being
+    changed, so an interrupted run leaves nothing trusted."""
+
+    PATCH_SHARE = 0.1  # of the statements file's size, above which the patch is folded into it
 
     def __init__(self, data_dir: Path, since: str, stamp: str) -> None:
         self._folder = data_dir / WORKING_FOLDER
         self._since, self._stamp = since, stamp  # the stamps of the inferred graph before and after
+        self._reopened = False
 
     def reopen(self, selection: str) -> ox.Store | None:
         """The store as the last run sealed it, when that run left the inferred graph as it is now and
@@ -75,25 +82,68 @@ class KeptWorkingStore:
                 return None
             mark.unlink()
             store = ox.Store()
-            # lenient: the file is the store's own dump, checked when it was written (a third faster)
+            # lenient: the files are the store's own dump, checked when they were written (a third faster)
             store.load(path=str(self._folder / "statements.nt"), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+            patch = self._folder / "statements.patch"
+            if patch.is_file():
+                _apply_patch(store, patch.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
             return None
+        self._reopened = True
         return store
 
     def fresh(self) -> ox.Store:
         """An empty store, in place of the kept one."""
         shutil.rmtree(self._folder, ignore_errors=True)
+        self._reopened = False
         return ox.Store()
 
-    def seal(self, store: ox.Store, selection: str) -> None:
-        """Keep ``store`` for the next run, once it holds the state the inferred graph is being given."""
+    def seal(self, store: ox.Store, selection: str, touched: Iterable[Statement] = ()) -> None:
+        """Keep ``store`` for the next run, once it holds the state the inferred graph is being given.
+        ``touched``: every statement added to or removed from it since ``reopen``."""
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
             (self._folder / "stamp").unlink(missing_ok=True)
-            partial = self._folder / "statements.partial"
-            store.dump(output=str(partial), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
-            os.replace(partial, self._folder / "statements.nt")
+            statements, patch = self._folder / "statements.nt", self._folder / "statements.patch"
+            lines = _patch_lines(store, touched) if self._reopened else None
+            if lines is not None and _patch_fits(patch, statements, len(lines), self.PATCH_SHARE):
+                with patch.open("a", encoding="utf-8") as handle:
+                    handle.write(lines)
+            else:
+                partial = self._folder / "statements.partial"
+                store.dump(output=str(partial), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+                patch.unlink(missing_ok=True)
+                os.replace(partial, statements)
             (self._folder / "stamp").write_text(f"{self._stamp} {selection}", encoding="utf-8")
         except OSError:
             pass  # nothing kept: the next run reads the statements out of the store again
+
+
+def _patch_fits(patch: Path, statements: Path, more: int, share: float) -> bool:
+    """Whether ``more`` characters of patch keep it under ``share`` of the statements file's size."""
+    try:
+        return (patch.stat().st_size if patch.exists() else 0) + more <= share * statements.stat().st_size
+    except OSError:
+        return False
+
+
+def _patch_lines(store: ox.Store, touched: Iterable[Statement]) -> str:
+    """Each touched statement once, as the store now holds it: ``+`` present, ``-`` not."""
+    text = "".join(f"{s} {p} {o} .\n" for s, p, o in set(touched))
+    return "".join(f"{'+' if ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) in store else '-'} "
+                   f"{t.subject} {t.predicate} {t.object} .\n"
+                   for t in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES))
+
+
+def _apply_patch(store: ox.Store, patch: str) -> None:
+    """The patch's lines in order, each run of lines with one sign at once."""
+    for sign, run in itertools.groupby(patch.splitlines(), key=lambda line: line[:1]):
+        quads = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in ox.parse(
+            "".join(line[2:] + "\n" for line in run).encode(), format=ox.RdfFormat.N_TRIPLES)]
+        if sign == "+":
+            store.extend(quads)
+        elif sign == "-":
+            for quad in quads:
+                store.remove(quad)
+        else:
+            raise ValueError(f"not a patch line: {sign!r}")

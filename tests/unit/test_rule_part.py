@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import Graph
 
 from kg_service.config import project_path
 from kg_service.namespaces import CITY
 from kg_service.ontology import load_ontology
 from kg_service.reason import load_rules, rule_part
+from kg_service.reason.entailment import insert_facts
 from kg_service.reason.rules import classes_read
 
 FACTS = {("<https://example.org/a>", f"<{CITY.alertStatus}>", f"<{CITY.AboveLoadMargin}>"),
@@ -46,3 +48,35 @@ def test_the_rules_read_the_types_of_the_classes_they_ask_for() -> None:
     # named in the rules, and the classes a load share is stated for (?asset a ?class . ?class city:maxLoadShare)
     assert {f"<{CITY.Observation}>", f"<{CITY.Condition}>", f"<{CITY.PumpStation}>"} <= classes
     assert f"<{CITY.School}>" not in classes
+
+
+def _contents(store: ox.Store) -> set[str]:
+    return {f"{q.subject} {q.predicate} {q.object}" for q in store}
+
+
+def test_the_kept_working_store_comes_back_as_sealed_through_patches_and_a_fold(tmp_path: Path) -> None:
+    """A run that changed a few statements appends them to a patch; the next run reopens the file and
+    the patch into the store the last run sealed, until the patch outgrows its share and is folded."""
+    facts = [(f"<https://example.org/o{i}>", f"<{CITY.observedValue}>", f'"{i}"') for i in range(200)]
+    kept = rule_part.KeptWorkingStore(tmp_path, "", "s0")
+    store = kept.fresh()
+    insert_facts(store, facts)
+    kept.seal(store, "selection")
+    for run in range(1, 8):
+        kept = rule_part.KeptWorkingStore(tmp_path, f"s{run - 1}", f"s{run}")
+        assert kept.reopen("other selection") is None  # filled with other statements: not trusted
+        kept = rule_part.KeptWorkingStore(tmp_path, f"s{run - 1}", f"s{run}")
+        reopened = kept.reopen("selection")
+        assert reopened is not None and _contents(reopened) == _contents(store)
+        gone, coming = facts[run], (f"<https://example.org/n{run}>", f"<{CITY.observedValue}>", f'"{run}"')
+        for each in (store, reopened):
+            each.remove(next(each.quads_for_pattern(ox.NamedNode(gone[0][1:-1]), None, None)))
+            insert_facts(each, [coming, facts[run + 1]])  # one new, one already there
+        kept.seal(reopened, "selection", [gone, coming, facts[run + 1]])
+        patch = tmp_path / rule_part.WORKING_FOLDER / "statements.patch"
+        if run == 1:
+            assert patch.read_text(encoding="utf-8").count("\n") == 3
+    assert not patch.exists()  # folded into the statements file once it outgrew a tenth of it
+    final = rule_part.KeptWorkingStore(tmp_path, "s7", "s8").reopen("selection")
+    assert final is not None and _contents(final) == _contents(store)
+    assert rule_part.KeptWorkingStore(tmp_path, "s6", "s8").reopen("selection") is None  # sealed under s7
