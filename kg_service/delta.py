@@ -34,7 +34,15 @@ class Staged:
 
     @classmethod
     def of(cls, records: Iterable[LiftedRecord]) -> Staged:
-        return cls.of_lines(line for record in records for line in record.triples)
+        by_subject: dict[str, dict[str, None]] = defaultdict(dict)
+        for record in records:
+            lines, prefix = record.triples, f"{record.subject} "
+            if record.subject and all(line.startswith(prefix) for line in lines):
+                by_subject[record.subject].update(dict.fromkeys(lines))  # the usual record: one subject
+                continue
+            for line in lines:
+                by_subject[line.split(" ", 1)[0]][line] = None
+        return cls({subject: list(lines) for subject, lines in by_subject.items()})
 
     @classmethod
     def of_lines(cls, lines: Iterable[str]) -> Staged:
