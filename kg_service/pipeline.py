@@ -151,9 +151,12 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
     rules = load_rules(settings.ontology_dir)  # a malformed rule fails the run before any job commits
     publish_ontology(settings, store, vocabulary)
     # Reasoning can follow this run's changes only from an inferred graph made from the data as it is now.
+    reasoned_from = _reasoned_from(settings, store)
     change: AssertedChange | None = (
-        AssertedChange() if _reasoned_from(settings, store) == _reasoning_inputs(settings, store, vocabulary)
-        else None)
+        AssertedChange() if reasoned_from == _reasoning_inputs(settings, store, vocabulary) else None)
+    # the rules' kept working store is read while the jobs run, for reasoning after their changes
+    loading = rule_part.start_loading(settings.data_dir, reasoned_from) if change is not None and rules \
+        and not settings.in_memory else None
     report = IngestReport()
     for dataset in datasets:
         dataset_report, dataset_change = _ingest_dataset(settings, store, dataset, vocabulary, progress)
@@ -166,7 +169,7 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
             report.inferred_triples = store.count(settings.graphs.inferred)
         else:
             report.inferred_triples, report.reasoning = reason_after(settings, store, vocabulary, rules, change,
-                                                                     since or "", inputs)
+                                                                     since or "", inputs, loading)
     if settings.neo4j_sync or settings.store == "neo4j":
         with progress.stage("projecting into Neo4j", total=None) as advance:
             from kg_service.project import sync  # the driver is imported only when Neo4j is used
@@ -486,17 +489,18 @@ def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None 
 
 
 def reason_after(settings: Settings, store: GraphStore, vocabulary: Vocabulary, rules: list[Rule],
-                 change: AssertedChange | None, since: str, inputs: str) -> tuple[int, str]:
+                 change: AssertedChange | None, since: str, inputs: str,
+                 loading: rule_part.WorkingStoreLoad | None = None) -> tuple[int, str]:
     """Bring the inferred graph, stamped ``since``, up to date after ``change`` (None: unknown) with
     the data stamped ``inputs``, correcting it where the change reaches when that can be done
     (``reason.incremental``), else recomputing it; returns its size and which of the two was done
-    (with why not incrementally)."""
+    (with why not incrementally). ``loading``: the rules' kept working store, being read already."""
     if change is None:
         return reason(settings, store, vocabulary, rules), "full: the inferred graph did not follow the data " \
                                                           "before this run, or a job replaced a dataset whole"
     graphs = settings.graphs
     by_rules = rule_part.load(settings.data_dir, since)
-    kept = rule_part.KeptWorkingStore(settings.data_dir, since, inputs)
+    kept = rule_part.KeptWorkingStore(settings.data_dir, since, inputs, loading)
     try:
         correction = correct_inferred(
             store, ReasonedGraphs([*_source_graphs(settings, store), graphs.spatial], graphs.inferred, by_rules,

@@ -143,6 +143,8 @@ def correct_inferred(store: GraphStore, graphs: ReasonedGraphs, ontology: Graph,
     after_from_data = {fact for fact in derived if fact[0] in subjects and fact not in asserted and keep(fact, terms)}
     read = _read_by_rules(lookup, rules, {*change.statements, *(before_from_data ^ after_from_data)})
     if not rules or not read:  # the rules read nothing that changed: their part stays as it is
+        if graphs.kept_working is not None:
+            graphs.kept_working.carry_over()
         return InferredCorrection(subjects, before,
                                   frozenset(after_from_data | {fact for fact in by_rules if fact[0] in subjects}))
     if graphs.rule_conclusions is None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -68,9 +69,10 @@ class KeptWorkingStore:
 
     PATCH_SHARE = 0.1  # of the statements file's size, above which the patch is folded into it
 
-    def __init__(self, data_dir: Path, since: str, stamp: str) -> None:
+    def __init__(self, data_dir: Path, since: str, stamp: str, loading: WorkingStoreLoad | None = None) -> None:
         self._folder = data_dir / WORKING_FOLDER
         self._since, self._stamp = since, stamp  # the stamps of the inferred graph before and after
+        self._loading = loading  # the files being read already (``start_loading``)
         self._reopened = False
 
     def reopen(self, selection: str) -> ox.Store | None:
@@ -81,16 +83,25 @@ class KeptWorkingStore:
             if mark.read_text(encoding="utf-8") != f"{self._since} {selection}":
                 return None
             mark.unlink()
-            store = ox.Store()
-            # lenient: the files are the store's own dump, checked when they were written (a third faster)
-            store.load(path=str(self._folder / "statements.nt"), format=ox.RdfFormat.N_TRIPLES, lenient=True)
-            patch = self._folder / "statements.patch"
-            if patch.is_file():
-                _apply_patch(store, patch.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        except (OSError, UnicodeDecodeError):
             return None
-        self._reopened = True
+        loading = self._loading if self._loading is not None and self._loading.since == self._since else None
+        store = loading.result() if loading is not None else _read_kept(self._folder)
+        self._reopened = store is not None
         return store
+
+    def carry_over(self) -> None:
+        """The change reached nothing the rules read: the kept store holds what it held, now for the
+        inferred graph it is being given (without this, the next change they read builds it again)."""
+        mark = self._folder / "stamp"
+        try:
+            sealed = mark.read_text(encoding="utf-8")
+            if sealed.startswith(f"{self._since} "):
+                partial = mark.with_suffix(".partial")
+                partial.write_text(f"{self._stamp} {sealed.removeprefix(f'{self._since} ')}", encoding="utf-8")
+                os.replace(partial, mark)
+        except (OSError, UnicodeDecodeError):
+            mark.unlink(missing_ok=True)
 
     def fresh(self) -> ox.Store:
         """An empty store, in place of the kept one."""
@@ -117,6 +128,51 @@ class KeptWorkingStore:
             (self._folder / "stamp").write_text(f"{self._stamp} {selection}", encoding="utf-8")
         except OSError:
             pass  # nothing kept: the next run reads the statements out of the store again
+
+
+class WorkingStoreLoad:
+    """The kept working store's files read into memory on a thread of their own (Oxigraph parses
+    without holding the interpreter), while the run's jobs lift, validate and commit: reading
+    them is 0.8 s of the rules' 2 s after a change of 62k readings. ``KeptWorkingStore.reopen``
+    takes the result only once it has checked the stamp."""
+
+    def __init__(self, folder: Path, since: str) -> None:
+        self.since = since
+        self._store: ox.Store | None = None
+        self._thread = threading.Thread(target=self._read, args=(folder,), daemon=True, name="kept-working-store")
+        self._thread.start()
+
+    def _read(self, folder: Path) -> None:
+        self._store = _read_kept(folder)
+
+    def result(self) -> ox.Store | None:
+        self._thread.join()
+        return self._store
+
+
+def start_loading(data_dir: Path, since: str | None) -> WorkingStoreLoad | None:
+    """Start reading the kept working store, when the last run sealed it for the inferred graph
+    stamped ``since`` (the one a run that follows its changes starts from)."""
+    folder = data_dir / WORKING_FOLDER
+    try:
+        sealed = (folder / "stamp").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return WorkingStoreLoad(folder, since) if since and sealed.startswith(f"{since} ") else None
+
+
+def _read_kept(folder: Path) -> ox.Store | None:
+    """The statements file with its patch applied; None when they cannot be read."""
+    try:
+        store = ox.Store()
+        # lenient: the files are the store's own dump, checked when they were written (a third faster)
+        store.load(path=str(folder / "statements.nt"), format=ox.RdfFormat.N_TRIPLES, lenient=True)
+        patch = folder / "statements.patch"
+        if patch.is_file():
+            _apply_patch(store, patch.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return None
+    return store
 
 
 def _patch_fits(patch: Path, statements: Path, more: int, share: float) -> bool:
