@@ -310,10 +310,10 @@ def _ingest_dataset(settings: Settings, store: GraphStore, dataset: Dataset, voc
 def _long_lived_records() -> Iterator[None]:
     """While records are lifted and grouped by entity, the garbage collector's full collections walk
     everything alive: the ontology, the shapes, the row memo and every record lifted so far, all
-    kept until the commit. A 10-row change of 62k flow readings spent 1.5 s of its 4 s job in eleven of them. What
-    exists when the lift starts is moved out of their reach (``gc.freeze``) and a full collection
-    waits for ten times as many younger ones; both are undone when it ends. Cycles among the
-    records are still collected by the younger generations, and reference counting frees the rest."""
+    kept until the commit. A 10-row change of 62k flow readings spent 1.5 s of its 4 s job in eleven
+    of them. What exists when the lift starts is moved out of their reach (``gc.freeze``) and a full
+    collection waits for ten times as many younger ones; both are undone when it ends. Cycles among
+    the records are still collected by the younger generations, and reference counting frees the rest."""
     thresholds = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(thresholds[0], thresholds[1], thresholds[2] * 10)
