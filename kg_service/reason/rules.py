@@ -25,8 +25,7 @@ from typing import NamedTuple, cast
 import pyoxigraph as ox
 from pyparsing import ParseResults
 from rdflib import RDF, BNode, Graph, URIRef, Variable
-from rdflib.plugins.sparql import prepareQuery
-from rdflib.plugins.sparql.algebra import translatePrologue
+from rdflib.plugins.sparql.algebra import translatePrologue, translateQuery
 from rdflib.plugins.sparql.parser import parseQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.plugins.sparql.sparql import Query
@@ -47,11 +46,8 @@ class Rule:
     path: Path
     query: Query
     text: str
-
-    @cached_property
-    def patterns(self) -> tuple[Pattern, ...]:
-        """Every triple pattern of the query, the template's included."""
-        return tuple(_patterns_of(self.text))
+    patterns: tuple[Pattern, ...]  # every triple pattern of the query, the template's included
+    volatile: bool  # makes a new term each time it runs (BNODE(), UUID(), STRUUID(), RAND(), NOW())
 
     @property
     def predicates(self) -> frozenset[str] | None:
@@ -64,7 +60,7 @@ class Rule:
         """The predicates its pattern reads (None: any), and, when it mints terms (blank nodes in its
         template, BNODE(), UUID(), RAND(), NOW()), those it concludes: run again, such a rule concludes
         new terms, so what it adds calls it again."""
-        mints = _volatile(self.text) or any(isinstance(term, BNode) for pattern in self.patterns
+        mints = self.volatile or any(isinstance(term, BNode) for pattern in self.patterns
                                              if pattern.in_template for term in (pattern.subject, pattern.object))
         return _predicates_of(pattern for pattern in self.patterns if mints or not pattern.in_template)
 
@@ -130,7 +126,11 @@ def _load_rule(path: Path) -> Rule:
     except (OSError, UnicodeDecodeError) as error:
         raise OntologyError(f"cannot read the rule: {error}", where=str(path)) from error
     try:
-        query = prepareQuery(text)
+        parsed = parseQuery(text)
+        # read before the algebra is made from the same parse tree (parsed once: a third of a
+        # small change's reasoning went to parsing the rules three times)
+        patterns, volatile = tuple(_patterns_of(parsed)), _volatile(parsed)
+        query = translateQuery(parsed)
     except Exception as error:  # the SPARQL parser raises pyparsing's and its own unrelated types
         line = getattr(error, "lineno", None)
         raise OntologyError(f"not a valid SPARQL query: {str(error).splitlines()[0]}",
@@ -139,7 +139,7 @@ def _load_rule(path: Path) -> Rule:
     if query.algebra.name != "ConstructQuery":
         raise OntologyError("a rule must be a SPARQL CONSTRUCT query", where=str(path),
                             hint="write the triples the rule derives in a CONSTRUCT template")
-    return Rule(path.stem, path, query, text)
+    return Rule(path.stem, path, query, text, patterns, volatile)
 
 
 class Pattern(NamedTuple):
@@ -154,11 +154,10 @@ class Pattern(NamedTuple):
     required: bool  # in the query's own group, outside OPTIONAL, MINUS, UNION, FILTER and subqueries
 
 
-def _patterns_of(text: str) -> Iterator[Pattern]:
+def _patterns_of(parsed: ParseResults) -> Iterator[Pattern]:
     """Every triple pattern of a query, wherever it is nested (subqueries, FILTER NOT EXISTS, the
     template), read from the parse tree: the algebra rdflib translates it to drops a FILTER nested in
     a FILTER NOT EXISTS (rule 02's "every condition the threshold names"), and with it what it reads."""
-    parsed = parseQuery(text)
     prologue = translatePrologue(parsed[0], None)
 
     def resolved(node: object) -> object:  # prefixed names and IRIs relative to BASE
@@ -213,13 +212,13 @@ def _one_property(path: object) -> bool:
     return isinstance(path, URIRef) or (isinstance(path, CompValue) and path.name == "pname")
 
 
-def _volatile(text: str) -> bool:
+def _volatile(parsed: ParseResults) -> bool:
     """Whether a query makes a new term each time it runs (BNODE(), UUID(), STRUUID(), RAND(), NOW())."""
     def found(node: object) -> bool:
         if isinstance(node, CompValue):
             return node.name in _VOLATILE or any(found(value) for value in node.values())
         return isinstance(node, ParseResults | list | tuple) and any(found(item) for item in node)
-    return found(parseQuery(text)[1])
+    return found(parsed[1])
 
 
 _VOLATILE = {"Builtin_BNODE", "Builtin_UUID", "Builtin_STRUUID", "Builtin_RAND", "Builtin_NOW"}
