@@ -62,14 +62,24 @@ def print_report(report: IngestReport) -> None:
     # wide enough that no dataset name or header is cut, also when the output is not a terminal
     Console(file=out.file, width=max(out.width, 120), soft_wrap=True).print(table)
     for row in report.datasets:
-        for reason in row.quarantine_reasons:
-            out.print(f"quarantined {row.dataset}: {reason}", markup=False, highlight=False)
-        for reason in row.skip_reasons:
-            out.print(f"skipped {row.dataset}: {reason}", markup=False, highlight=False)
-        for warning in row.warnings:
-            out.print(f"warning {row.dataset}: {warning}", markup=False, highlight=False)
+        _print_some("quarantined", row.dataset, row.quarantine_reasons)
+        _print_some("skipped", row.dataset, row.skip_reasons)
+        _print_some("warning", row.dataset, row.warnings)
     out.print(f"inferred triples: {report.inferred_triples} (reasoning: {report.reasoning})", markup=False)
     if report.projection is not None:
         done = report.projection
         out.print(f"projected into Neo4j: {done.written} entities written ({done.relationships} relationships), "
                   f"{done.unchanged} unchanged, {done.retired} removed", markup=False)
+
+
+SHOWN_PER_KIND = 20  # lines of each kind per dataset; the JSON report holds every one
+
+
+def _print_some(kind: str, dataset: str, lines: list[str]) -> None:
+    """The first lines of a kind, then how many more: a 100k-row dataset quarantines and skips some
+    thousands of records on every run, and a summary that lists them all is not read."""
+    for line in lines[:SHOWN_PER_KIND]:
+        out.print(f"{kind} {dataset}: {line}", markup=False, highlight=False)
+    if len(lines) > SHOWN_PER_KIND:
+        out.print(f"{kind} {dataset}: ... and {len(lines) - SHOWN_PER_KIND:,} more ({len(lines):,} in all; "
+                  "the JSON report, --report FILE, lists every one)", markup=False, highlight=False)
