@@ -10,7 +10,6 @@ the steps the shapes take, ``validate.scope``) and which statements validating t
 from __future__ import annotations
 
 import hashlib
-import pickle
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +18,8 @@ from pathlib import Path
 from kg_service.lift import LiftedRecord
 from kg_service.lift.terms import lexical_of
 from kg_service.namespaces import CITY, GraphNames
+from kg_service.provenance import content_stamp
+from kg_service.stamped import load_stamped, save_stamped
 from kg_service.store import GraphStore
 from kg_service.validate.scope import ANY, Reach, affected, neighbourhood, seeds_of_change
 
@@ -39,16 +40,14 @@ class Staged:
             lines, prefix = record.triples, f"{record.subject} "
             if record.subject and all(line.startswith(prefix) for line in lines):
                 by_subject[record.subject].update(dict.fromkeys(lines))  # the usual record: one subject
-                continue
-            for line in lines:
-                by_subject[line.split(" ", 1)[0]][line] = None
+            else:
+                _group(by_subject, lines)
         return cls({subject: list(lines) for subject, lines in by_subject.items()})
 
     @classmethod
     def of_lines(cls, lines: Iterable[str]) -> Staged:
         by_subject: dict[str, dict[str, None]] = defaultdict(dict)
-        for line in lines:
-            by_subject[line.split(" ", 1)[0]][line] = None
+        _group(by_subject, lines)
         return cls({subject: list(lines) for subject, lines in by_subject.items()})
 
     def digests(self) -> dict[str, str]:
@@ -57,6 +56,12 @@ class Staged:
     def lines(self, subjects: Iterable[str]) -> Iterable[str]:
         for subject in subjects:
             yield from self.statements.get(subject, ())
+
+
+def _group(by_subject: dict[str, dict[str, None]], lines: Iterable[str]) -> None:
+    """Each line under its subject, once, in the order first seen."""
+    for line in lines:
+        by_subject[line.split(" ", 1)[0]][line] = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +82,7 @@ def read_previous(store: GraphStore, graphs: GraphNames, dataset_id: str, kept: 
     """What the last job left; its digests from ``kept`` when that file was written for the data
     the store holds now, else from the digest graph."""
     digest_graph, dataset_graph = graphs.digests(dataset_id), graphs.source(dataset_id)
-    digests = kept.load(content_stamp(store, graphs, dataset_id)) if kept is not None else None
+    digests = kept.load(content_stamp(store, graphs.provenance, dataset_graph)) if kept is not None else None
     if digests is None:
         rows = store.select_text(f"SELECT ?s ?d WHERE {{ GRAPH <{digest_graph}> {{ ?s <{CITY.liftDigest}> ?d }} }}")
         digests = {s or "": lexical_of(d or "") for s, d in rows}
@@ -93,13 +98,6 @@ def read_previous(store: GraphStore, graphs: GraphNames, dataset_id: str, kept: 
                     validated_with=lexical_of(stamp[0][0] or "") if stamp else None)
 
 
-def content_stamp(store: GraphStore, graphs: GraphNames, dataset_id: str) -> str | None:
-    """The content hash the provenance graph gives the dataset's graph (None before its first job)."""
-    rows = store.select_text(f"SELECT ?h WHERE {{ GRAPH <{graphs.provenance}> {{ <{graphs.source(dataset_id)}> "
-                             f"<{CITY.contentHash}> ?h }} }}")
-    return lexical_of(rows[0][0] or "") if rows else None
-
-
 class KeptDigests:
     """A dataset's entity digests as its last job committed them, kept in a file beside the store:
     reading 62k of them back out of the digest graph took 0.8 s of a 10-row change's job. The file
@@ -110,27 +108,20 @@ class KeptDigests:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.loaded_for: str | None = None  # the content hash of the digests ``load`` last found
 
-    def load(self, stamp: str | None) -> dict[str, str] | None:
-        if stamp is None:
-            return None
-        try:
-            with self.path.open("rb") as handle:
-                kept_format, kept_stamp, digests = pickle.load(handle)
-        except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
-            return None
-        return digests if (kept_format, kept_stamp) == (self._FORMAT, stamp) else None
+    def load(self, content: str | None) -> dict[str, str] | None:
+        digests = load_stamped(self.path, f"{self._FORMAT} {content}") if content is not None else None
+        self.loaded_for = content if digests is not None else None
+        return digests
 
     def forget(self) -> None:
         self.path.unlink(missing_ok=True)
+        self.loaded_for = None
 
-    def save(self, stamp: str, digests: dict[str, str]) -> None:
+    def save(self, content: str, digests: dict[str, str]) -> None:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            partial = self.path.with_name(f".{self.path.name}.writing")
-            with partial.open("wb") as handle:
-                pickle.dump((self._FORMAT, stamp, digests), handle, protocol=pickle.HIGHEST_PROTOCOL)
-            partial.replace(self.path)
+            save_stamped(self.path, f"{self._FORMAT} {content}", digests)
         except OSError:
             self.forget()  # nothing kept: the next job reads the digest graph
 

@@ -39,10 +39,9 @@ from kg_service.delta import (
 from kg_service.errors import MappingError, OntologyError
 from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
 from kg_service.lift.memo import RowMemo
-from kg_service.lift.terms import lexical_of
 from kg_service.namespaces import CITY
 from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
-from kg_service.provenance import JobRecord, attribution_lines, dataset_iri, job_graph, sha256_of
+from kg_service.provenance import JobRecord, attribution_lines, content_stamp, dataset_iri, job_graph, sha256_of
 from kg_service.reason import Rule, checked_ontology, load_rules, rule_part
 from kg_service.reason.candidates import (
     candidate_graph,
@@ -151,7 +150,7 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
     rules = load_rules(settings.ontology_dir)  # a malformed rule fails the run before any job commits
     publish_ontology(settings, store, vocabulary)
     # Reasoning can follow this run's changes only from an inferred graph made from the data as it is now.
-    reasoned_from = _reasoned_from(settings, store)
+    reasoned_from = content_stamp(store, settings.graphs.provenance, settings.graphs.inferred)
     change: AssertedChange | None = (
         AssertedChange() if reasoned_from == _reasoning_inputs(settings, store, vocabulary) else None)
     # the rules' kept working store is read while the jobs run, for reasoning after their changes
@@ -163,7 +162,8 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
         report.datasets.append(dataset_report)
         change = change.then(dataset_change) if change is not None and dataset_change is not None else None
     with progress.stage("reasoning", total=None):
-        since, inputs = _reasoned_from(settings, store), _reasoning_inputs(settings, store, vocabulary)
+        since = content_stamp(store, settings.graphs.provenance, settings.graphs.inferred)
+        inputs = _reasoning_inputs(settings, store, vocabulary)
         if since == inputs:
             # no job changed any data and the ontology is the same: what reasoning made still holds
             report.inferred_triples = store.count(settings.graphs.inferred)
@@ -186,12 +186,6 @@ def _reasoning_inputs(settings: Settings, store: GraphStore, vocabulary: Vocabul
     stamps = sorted(f"{graph} {stamp}" for graph, stamp in rows)
     rules = rules_hash(settings.ontology_dir)
     return hashlib.sha256("\n".join([vocabulary.content_hash, rules, *stamps]).encode()).hexdigest()
-
-
-def _reasoned_from(settings: Settings, store: GraphStore) -> str | None:
-    rows = store.select_text(f"SELECT ?hash WHERE {{ GRAPH <{settings.graphs.provenance}> {{ "
-                             f"<{settings.graphs.inferred}> <{CITY.contentHash}> ?hash }} }}")
-    return lexical_of(rows[0][0] or "") if rows else None
 
 
 def publish_ontology(settings: Settings, store: GraphStore, vocabulary: Vocabulary) -> bool:
@@ -392,7 +386,7 @@ def _commit(settings: Settings, store: GraphStore, vocabulary: Vocabulary, job: 
     history = job_graph(record, settings.base_iri).serialize(format="nt", encoding="utf-8")
     if unchanged:
         store.commit(GraphWrites(add={graphs.provenance: history}))
-        if job.kept is not None and job.kept.load(content) is None:
+        if job.kept is not None and job.kept.loaded_for != content:
             job.kept.save(content, job.previous.digests)  # what the digest graph holds
         return AssertedChange()
     if job.kept is not None:

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 
+from kg_service.lift.terms import lexical_of
 from kg_service.namespaces import CITY
+from kg_service.store import GraphStore
 
 PROV = Namespace("http://www.w3.org/ns/prov#")
 
@@ -115,3 +117,11 @@ def _relative(path: Path, root: Path) -> str:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
+
+
+def content_stamp(store: GraphStore, provenance: str, graph: str) -> str | None:
+    """The content hash the provenance graph gives ``graph``: a dataset's graph (what its last
+    commit wrote) or the inferred graph (what it was inferred from); None when it gives none."""
+    rows = store.select_text(f"SELECT ?hash WHERE {{ GRAPH <{provenance}> {{ "
+                             f"<{graph}> <{CITY.contentHash}> ?hash }} }}")
+    return lexical_of(rows[0][0] or "") if rows else None

@@ -12,11 +12,11 @@ holds the rows of the last lift only, so it does not grow with the history of a 
 from __future__ import annotations
 
 import hashlib
-import pickle
 from pathlib import Path
 
 from kg_service.lift.model import Mapping
 from kg_service.lift.tabular import LiftedRow
+from kg_service.stamped import load_stamped, save_stamped
 
 _FORMAT = b"citykg-row-memo-3"
 _Kept = tuple[str | None, str, str | None]
@@ -30,14 +30,8 @@ class RowMemo:
         self._known: dict[str, _Kept] = {}
         self._seen: dict[str, _Kept] = {}
         self.reused = 0  # rows taken from the memo in this lift
-        if path.is_file():
-            try:
-                with path.open("rb") as handle:
-                    saved_stamp, known = pickle.load(handle)
-                if saved_stamp == stamp:
-                    self._known = known
-            except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError):
-                pass  # an unreadable memo only means lifting every row, as without one
+        # an unreadable memo only means lifting every row, as without one
+        self._known = load_stamped(path, stamp) or {}
 
     @classmethod
     def for_mapping(cls, path: Path, mapping_file: Path, base_iri: str) -> RowMemo:
@@ -71,12 +65,8 @@ class RowMemo:
             self._seen[key] = (made.subject, "\n".join(made.triples), made.error)
 
     def save(self) -> None:
-        """Keep the rows of this lift (written beside, then moved over the old memo)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = self.path.with_name(f".{self.path.name}.writing")
-        with temporary.open("wb") as handle:
-            pickle.dump((self.stamp, self._seen), handle, protocol=pickle.HIGHEST_PROTOCOL)
-        temporary.replace(self.path)
+        """Keep the rows of this lift."""
+        save_stamped(self.path, self.stamp, self._seen)
 
 
 def joins_other_rows(mapping: Mapping, map_index: int) -> bool:

