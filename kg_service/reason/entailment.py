@@ -134,14 +134,15 @@ def _by_reasonable(ontology: Graph, facts: Facts, rules: Sequence[Rule], max_rou
 
 
 def alternate(rules: Sequence[Rule], working: ox.Store, max_rounds: int,
-               owl_rl_after: Callable[[list[Statement], list[Statement]], list[Statement]]) -> list[Statement]:
+               owl_rl_after: Callable[[list[Statement], list[Statement]], list[Statement]],
+               by_rule: dict[str, frozenset[Statement]] | None = None) -> list[Statement]:
     """The rules to their fixpoint over ``working``, then OWL 2 RL over what they added (given the
     round's additions and all of the rules' conclusions, it returns the new facts the rules read),
     and again until neither adds; returns everything the rules concluded."""
     concluded: list[Statement] = []
     schedule = Schedule(rules, working)  # after the first time, a rule runs again only for what it reads
     for _ in range(max_rounds):
-        added = run_rules_in(rules, working, max_rounds, schedule)
+        added = run_rules_in(rules, working, max_rounds, schedule, by_rule)
         if not added:
             return concluded
         concluded += added

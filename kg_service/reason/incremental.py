@@ -24,10 +24,12 @@ So, when no changed node has an equal and these hold:
 - no fact about another node changes.
 
 The inferred graph's statements about X are then replaced, in one transaction. The ontology's
-rules compare, count and negate, so a change cannot be followed through them: when it touches
-what they read (for types, only the classes a rule asks for count), they run again over all they
-read, and the part of the inferred graph they brought (kept apart, ``rule_part``) is replaced
-whole. Outside these conditions, and when the change touches what the spatial relations read,
+rules compare, count and negate, so a change cannot be followed through them fact by fact: when
+it touches what they read (for types, only the classes a rule asks for count), they run again
+over their working store, each rule whose conclusions are about one node of its solutions for the
+nodes the change reaches (``keyed``) and the others over all they read, and the part of the
+inferred graph they brought (kept apart, ``rule_part``) is replaced where it changed. Outside
+these conditions, and when the change touches what the spatial relations read,
 ``NeedsFullReasoning`` says why and the caller reasons over everything.
 https://www.w3.org/TR/owl2-profiles/#Reasoning_in_OWL_2_RL_and_RDF_Graphs_using_Rules
 """
@@ -35,7 +37,7 @@ https://www.w3.org/TR/owl2-profiles/#Reasoning_in_OWL_2_RL_and_RDF_Graphs_using_
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -45,7 +47,8 @@ from kg_service.delta import statements_about
 from kg_service.namespaces import GEO
 from kg_service.reason.chaining import SAME_AS, TYPE, Chaining, SchemaInData, Statement, TBox, compile_tbox, unsupported
 from kg_service.reason.entailment import alternate, insert_facts, keep, ontology_terms, statements_of
-from kg_service.reason.rule_part import KeptWorkingStore
+from kg_service.reason.keyed import Rerun, rerun, stratified
+from kg_service.reason.rule_part import KeptConclusions, KeptWorkingStore
 from kg_service.reason.rules import MAX_ROUNDS, Rule, classes_read, read_by
 from kg_service.reason.spatial import GEOMETRY_PREDICATES, PLACE_PREDICATES
 from kg_service.store import GraphStore
@@ -154,7 +157,9 @@ def correct_inferred(store: GraphStore, graphs: ReasonedGraphs, ontology: Graph,
                             removed, change.added)
     concluded = _rules_again(lookup, tbox, schema, rules, correction, max_rounds, graphs.kept_working)
     fresh = frozenset(fact for fact in concluded if keep(fact, terms)) - correction.known(concluded)
-    reached = subjects | {fact[0] for fact in by_rules | fresh}
+    # the nodes whose statements change: those the change reached, and those the rules' conclusions
+    # about came or went (the others' stay as they are)
+    reached = subjects | {fact[0] for fact in by_rules ^ fresh}
     held = set(statements_about(store, graphs.inferred, reached))
     kept = {fact for fact in held - by_rules if fact[0] not in subjects}
     return InferredCorrection(frozenset(reached), frozenset(held), frozenset(kept | after_from_data | fresh), fresh)
@@ -192,10 +197,12 @@ class _Corrected:
 
 def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Sequence[Rule],
                  corrected: _Corrected, max_rounds: int, kept: KeptWorkingStore | None) -> set[Statement]:
-    """The rules' part of the inferred graph, from scratch: the rules over the statements with the
-    predicates they read (types: of the classes they ask for), alternating with OWL 2 RL over
-    what they conclude, which must stay within what this module follows. Their working store is
-    the one the last run kept, brought up to date, when there is one."""
+    """The rules' part of the inferred graph: the rules over the statements with the predicates
+    they read (types: of the classes they ask for), alternating with OWL 2 RL over what they
+    conclude, which must stay within what this module follows. Their working store is the one the
+    last run kept, brought up to date, when there is one; with what each rule concluded into it
+    kept too, and the rules stratified (none reads what it or a later one concludes), each runs
+    again only where the change reaches (``_rules_for_keys``)."""
     predicates = read_by(rules)
     if predicates is None:
         raise NeedsFullReasoning("a rule reads triples of any predicate")
@@ -209,16 +216,25 @@ def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Se
     working = kept.reopen(read_key) if kept is not None else None
     touched: list[Statement] = []  # what the kept store's patch must say
     if working is not None:
-        # what the rules concluded last time goes, and the change comes in: removals first, since an
-        # added statement may be one that was inferred before
-        gone = [fact for fact in (*corrected.by_rules, *corrected.removed, *(corrected.before - corrected.after))
-                if is_read(fact)]
-        for triple in ox.parse("".join(f"{s} {p} {o} .\n" for s, p, o in gone).encode(),
-                               format=ox.RdfFormat.N_TRIPLES):
-            working.remove(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
+        # what changed among the statements the rules read: removals first, since an added statement
+        # may be one that was inferred before
+        leaving = [fact for fact in (*corrected.removed, *(corrected.before - corrected.after)) if is_read(fact)]
         coming = [fact for fact in (*corrected.added, *(corrected.after - corrected.before)) if is_read(fact)]
+        previous = kept.conclusions if kept is not None else None
+        if previous is not None and stratified(rules) and not any(is_read(fact) for fact in previous.drawn):
+            again = _rules_for_keys(lookup, tbox, schema, rules, corrected, working, previous, leaving, coming,
+                                    is_read)
+            if not isinstance(again, list):
+                outcome, drawn_again = again
+                if kept is not None:
+                    kept.seal(working, read_key, [*leaving, *coming, *outcome.touched],
+                              KeptConclusions(outcome.by_rule, drawn_again))
+                return {fact for facts in outcome.by_rule.values() for fact in facts} | drawn_again
+            touched += again  # what the rules concluded left the store again
+        leaving += corrected.by_rules  # what the rules concluded last time goes: all of them run over it
+        _remove(working, leaving)
         insert_facts(working, coming)
-        touched = [*gone, *coming]
+        touched += [*leaving, *coming]
     else:
         working = kept.fresh() if kept is not None else ox.Store()
         insert_facts(working, (fact for fact in _closure(tbox, set(schema)) if is_read(fact)))
@@ -233,10 +249,53 @@ def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Se
         drawn.update(new)
         return [fact for fact in new if is_read(fact)]
 
-    concluded = {*alternate(rules, working, max_rounds, owl_rl_after), *drawn}
+    by_rule: dict[str, frozenset[Statement]] = {}
+    concluded = {*alternate(rules, working, max_rounds, owl_rl_after, by_rule), *drawn}
     if kept is not None:
-        kept.seal(working, read_key, [*touched, *concluded])
+        kept.seal(working, read_key, [*touched, *concluded], KeptConclusions(by_rule, frozenset(drawn)))
     return concluded
+
+
+def _rules_for_keys(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Sequence[Rule],
+                    corrected: _Corrected, working: ox.Store, previous: KeptConclusions, leaving: list[Statement],
+                    coming: list[Statement], is_read: Callable[[Statement], bool]
+                    ) -> tuple[Rerun, frozenset[Statement]] | list[Statement]:
+    """The rules again over the kept working store, each for the keys the change reaches where it
+    can be (``keyed.rerun``), when what OWL 2 RL draws from their conclusions (and the data does
+    not say) is nothing a rule reads: their conclusions, and what it draws. Otherwise the store is
+    left with none of their conclusions in it, for all of them to run over everything, and the
+    statements taken out are returned."""
+    held = {fact for facts in previous.by_rule.values() for fact in facts}
+    _remove(working, [fact for fact in leaving if fact not in held])
+    insert_facts(working, coming)
+    schema_read: set[Statement] | None = None
+
+    def in_base(facts: set[Statement]) -> set[Statement]:
+        nonlocal schema_read
+        if schema_read is None:
+            schema_read = {fact for fact in _closure(tbox, set(schema)) if is_read(fact)}
+        return corrected.known(facts) | (facts & schema_read)
+
+    outcome = rerun(working, rules, previous.by_rule, [*leaving, *coming], in_base)
+    if outcome is not None:
+        concluded = frozenset(fact for facts in outcome.by_rule.values() for fact in facts)
+        consequences, keyed_facts = _following(tbox, lookup, concluded)
+        if lookup.share_a_key(keyed_facts, tbox.inverse_functional):
+            raise NeedsFullReasoning("a rule's conclusion makes two nodes equal")
+        drawn = consequences - concluded
+        drawn -= corrected.known(drawn)
+        if not any(is_read(fact) for fact in drawn):
+            return outcome, frozenset(drawn)
+    held_now = {fact for facts in (outcome or previous).by_rule.values() for fact in facts}
+    taken_out = sorted(held_now - in_base(held_now))
+    _remove(working, taken_out)
+    return taken_out
+
+
+def _remove(working: ox.Store, facts: Iterable[Statement]) -> None:
+    text = "".join(f"{s} {p} {o} .\n" for s, p, o in facts)
+    for triple in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES) if text else ():
+        working.remove(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
 
 
 def _read_by_rules(lookup: _Lookup, rules: Sequence[Rule], facts: set[Statement]) -> set[str]:

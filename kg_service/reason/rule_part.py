@@ -16,14 +16,17 @@ import os
 import shutil
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
 
 from kg_service.reason.chaining import Statement
+from kg_service.stamped import load_stamped, save_stamped
 
 FILE_NAME = "rule-conclusions.nt"
 WORKING_FOLDER = "rules-working"
+CONCLUSIONS = "conclusions.pickle"
 _STAMP = "# inferred from "
 
 
@@ -56,6 +59,16 @@ def load(data_dir: Path, stamp: str) -> frozenset[Statement] | None:
     return frozenset(found)
 
 
+@dataclass(frozen=True)
+class KeptConclusions:
+    """What the rules concluded, each rule's apart (those the working store held already
+    included), and what OWL 2 RL drew from them alone: a rule run again for a few keys replaces its
+    conclusions about them and keeps the others."""
+
+    by_rule: dict[str, frozenset[Statement]]
+    drawn: frozenset[Statement]
+
+
 class KeptWorkingStore:
     """The rules' working store, kept between runs as an N-Triples file: the statements the rules
     read and what they concluded, as the last run left them. Reading those statements out of the
@@ -74,6 +87,7 @@ class KeptWorkingStore:
         self._since, self._stamp = since, stamp  # the stamps of the inferred graph before and after
         self._loading = loading  # the files being read already (``start_loading``)
         self._reopened = False
+        self.conclusions: KeptConclusions | None = None  # what the rules concluded into the reopened store
 
     def reopen(self, selection: str) -> ox.Store | None:
         """The store as the last run sealed it, when that run left the inferred graph as it is now and
@@ -87,6 +101,8 @@ class KeptWorkingStore:
         loading = self._loading if self._loading is not None and self._loading.since == self._since else None
         store = loading.result() if loading is not None else _read_kept(self._folder)
         self._reopened = store is not None
+        kept = load_stamped(self._folder / CONCLUSIONS, f"{self._since} {selection}")
+        self.conclusions = kept if isinstance(kept, KeptConclusions) else None
         return store
 
     def carry_over(self) -> None:
@@ -95,9 +111,14 @@ class KeptWorkingStore:
         sealed, mark = _sealed(self._folder), self._folder / "stamp"
         if sealed is None or not sealed.startswith(f"{self._since} "):
             return
+        selection = sealed.removeprefix(f"{self._since} ")
         try:
+            mark.unlink()
+            conclusions = load_stamped(self._folder / CONCLUSIONS, sealed)
+            if conclusions is not None:
+                save_stamped(self._folder / CONCLUSIONS, f"{self._stamp} {selection}", conclusions)
             partial = mark.with_suffix(".partial")
-            partial.write_text(f"{self._stamp} {sealed.removeprefix(f'{self._since} ')}", encoding="utf-8")
+            partial.write_text(f"{self._stamp} {selection}", encoding="utf-8")
             os.replace(partial, mark)
         except OSError:
             mark.unlink(missing_ok=True)
@@ -108,9 +129,11 @@ class KeptWorkingStore:
         self._reopened = False
         return ox.Store()
 
-    def seal(self, store: ox.Store, selection: str, touched: Iterable[Statement] = ()) -> None:
+    def seal(self, store: ox.Store, selection: str, touched: Iterable[Statement] = (),
+             conclusions: KeptConclusions | None = None) -> None:
         """Keep ``store`` for the next run, once it holds the state the inferred graph is being given.
-        ``touched``: every statement added to or removed from it since ``reopen``."""
+        ``touched``: every statement added to or removed from it since ``reopen``; ``conclusions``:
+        what the rules concluded into it."""
         try:
             self._folder.mkdir(parents=True, exist_ok=True)
             (self._folder / "stamp").unlink(missing_ok=True)
@@ -124,6 +147,10 @@ class KeptWorkingStore:
                 store.dump(output=str(partial), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
                 patch.unlink(missing_ok=True)
                 os.replace(partial, statements)
+            if conclusions is not None:
+                save_stamped(self._folder / CONCLUSIONS, f"{self._stamp} {selection}", conclusions)
+            else:
+                (self._folder / CONCLUSIONS).unlink(missing_ok=True)
             (self._folder / "stamp").write_text(f"{self._stamp} {selection}", encoding="utf-8")
         except OSError:
             pass  # nothing kept: the next run reads the statements out of the store again

@@ -250,12 +250,14 @@ def run_rules(rules: Sequence[Rule], graph: Graph, max_rounds: int = MAX_ROUNDS)
 
 
 def run_rules_in(rules: Sequence[Rule], working: ox.Store, max_rounds: int = MAX_ROUNDS,
-                 schedule: Schedule | None = None) -> list[Statement]:
+                 schedule: Schedule | None = None, by_rule: dict[str, frozenset[Statement]] | None = None
+                 ) -> list[Statement]:
     """``run_rules`` over an Oxigraph store's default graph, which gains the derived triples.
 
     Oxigraph rather than rdflib runs the rules: a rule joining the readings of a whole city is a
     query over millions of triples. A round runs only the rules ``schedule`` says are due (all of
-    them, without one); the fixpoint is reached when none is."""
+    them, without one); the fixpoint is reached when none is. ``by_rule`` is given each rule's
+    conclusions when it last ran, those the store held already included."""
     schedule = schedule or Schedule(rules, working)
     derived: list[Statement] = []
     for round_number in range(1, max_rounds + 1):
@@ -266,6 +268,8 @@ def run_rules_in(rules: Sequence[Rule], working: ox.Store, max_rounds: int = MAX
             constructed = working.query(rule.text)
             assert isinstance(constructed, ox.QueryTriples)  # load_rules let only CONSTRUCT queries in
             new = {ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in constructed}
+            if by_rule is not None:
+                by_rule[rule.name] = frozenset((str(q.subject), str(q.predicate), str(q.object)) for q in new)
             new = {quad for quad in new if quad not in working}
             if new and round_number == max_rounds:  # about to fail: say which rules bring nodes never seen
                 minted = any(not _known(working, node) for quad in new for node in (quad.subject, quad.object)

@@ -17,7 +17,7 @@ from rdflib import OWL, RDF, RDFS, Graph, Namespace
 from kg_service import pipeline
 from kg_service.config import Settings, load_settings, project_path
 from kg_service.generate import generate_city
-from kg_service.reason import rule_part
+from kg_service.reason import keyed, rule_part
 from kg_service.reason.incremental import AssertedChange, NeedsFullReasoning, ReasonedGraphs, correct_inferred
 from kg_service.store import GraphStore, GraphWrites, open_store
 
@@ -159,6 +159,10 @@ def test_the_rules_working_store_is_kept_and_brought_up_to_date(city: tuple[Sett
     result = rule_part.WorkingStoreLoad.result
     monkeypatch.setattr(rule_part.WorkingStoreLoad, "result",
                         lambda self: read_while_the_jobs_ran.append(1) or result(self))
+    walked: list[tuple[int, str]] = []  # (round, rule) run for the keys a change reached
+    walk = keyed.KeyedRule.neighbourhood
+    monkeypatch.setattr(keyed.KeyedRule, "neighbourhood",
+                        lambda self, *args: walked.append((round_number, self.rule.name)) or walk(self, *args))
     for round_number in range(3):
         if round_number == 1:
             assert _reingest_and_compare(settings, store, ENTERPRISES, _edit_enterprises) == "incremental"
@@ -172,6 +176,10 @@ def test_the_rules_working_store_is_kept_and_brought_up_to_date(city: tuple[Sett
         assert how == "incremental"
     assert built == [1]  # built on the first change, brought up to date on the next two
     assert read_while_the_jobs_ran == [1, 1]
+    # the first change ran the rules over everything; the next two ran the one reading the latest flows
+    # again only for the stations whose readings changed (the comparison above: to the same end)
+    assert {(1, "04-above-load-margin-status"), (2, "04-above-load-margin-status")} <= set(walked)
+    assert not [rule for number, rule in walked if number == 0]
 
 
 def test_without_the_rules_part_a_change_they_read_is_reasoned_over_everything(

@@ -80,3 +80,19 @@ def test_the_kept_working_store_comes_back_as_sealed_through_patches_and_a_fold(
     final = rule_part.KeptWorkingStore(tmp_path, "s7", "s8").reopen("selection")
     assert final is not None and _contents(final) == _contents(store)
     assert rule_part.KeptWorkingStore(tmp_path, "s6", "s8").reopen("selection") is None  # sealed under s7
+
+
+def test_what_each_rule_concluded_is_kept_with_the_store_and_carried_over(tmp_path: Path) -> None:
+    """Sealed with the store, carried over to the stamp of a change the rules do not read, and
+    gone with a store sealed without it."""
+    conclusions = rule_part.KeptConclusions({"04-above-load-margin-status": frozenset(FACTS)}, frozenset())
+    kept = rule_part.KeptWorkingStore(tmp_path, "", "s0")
+    store = kept.fresh()
+    insert_facts(store, FACTS)
+    kept.seal(store, "selection", conclusions=conclusions)
+    rule_part.KeptWorkingStore(tmp_path, "s0", "s1").carry_over()
+    kept = rule_part.KeptWorkingStore(tmp_path, "s1", "s2")
+    assert kept.reopen("selection") is not None and kept.conclusions == conclusions
+    kept.seal(store, "selection")  # the rules ran in a way that did not tell what each concluded
+    kept = rule_part.KeptWorkingStore(tmp_path, "s2", "s3")
+    assert kept.reopen("selection") is not None and kept.conclusions is None
