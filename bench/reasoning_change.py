@@ -30,8 +30,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from ingest import CHANGED_ROWS, FLOW_READINGS, change_rows  # a sibling script: bench/ is on the path
@@ -45,19 +43,6 @@ ENTERPRISES = "market-regulation/enterprise-register"
 SOURCES = {ENTERPRISES: Path("market-regulation") / "sample" / "enterprise-register.csv",
            FLOW_READINGS: Path("water") / "sample" / "flow-readings.csv"}
 ENCODING = "gb18030"
-
-
-class TimedStages:
-    """A pipeline progress that keeps each stage's wall time."""
-
-    def __init__(self) -> None:
-        self.seconds: dict[str, float] = {}
-
-    @contextmanager
-    def stage(self, description: str, total: int | None = None) -> Iterator[pipeline.Advance]:
-        started = time.perf_counter()
-        yield lambda steps: None
-        self.seconds[description] = time.perf_counter() - started
 
 
 def change_enterprises(path: Path, repetition: int) -> None:
@@ -122,9 +107,8 @@ def run(settings: Settings, store: GraphStore, sources: Path, dataset: str, repe
             change_enterprises(sources / SOURCES[dataset], repetition)
         else:
             change_rows(sources / SOURCES[dataset], CHANGED_ROWS, repetition)
-        stages = TimedStages()
-        report = pipeline.ingest(settings, store, [dataset], progress=stages)
-        job = sum(seconds for stage, seconds in stages.seconds.items() if stage.startswith(dataset))
+        report = pipeline.ingest(settings, store, [dataset])
+        job = sum(seconds for stage, seconds in report.seconds.items() if stage.startswith(dataset))
         corrected = inferred(store, settings)
         started = time.perf_counter()
         pipeline.reason(settings, store)
@@ -136,10 +120,10 @@ def run(settings: Settings, store: GraphStore, sources: Path, dataset: str, repe
             print(f"  only after the correction: {sorted(corrected - whole_graph)[:5]}")
         (job_report,) = report.datasets
         print(f"repetition {repetition + 1}: {job_report.entities_changed} entities changed; job (lift, validate, "
-              f"commit) {job:.2f} s; reasoning {report.reasoning} {stages.seconds['reasoning']:.2f} s; "
+              f"commit) {job:.2f} s; reasoning {report.reasoning} {report.seconds['reasoning']:.2f} s; "
               f"over everything {whole:.2f} s; inferred graphs equal: {same}")
         failed |= not same or report.reasoning != "incremental"
-        incremental_s.append(stages.seconds["reasoning"])
+        incremental_s.append(report.seconds["reasoning"])
         whole_s.append(whole)
         job_s.append(job)
     incremental, whole = statistics.median(incremental_s), statistics.median(whole_s)

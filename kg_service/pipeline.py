@@ -12,6 +12,7 @@ import datetime
 import gc
 import hashlib
 import itertools
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, contextmanager
@@ -79,6 +80,20 @@ class SilentProgress:
         yield lambda steps: None
 
 
+class _TimedStages:
+    """The caller's progress, with each stage's wall time kept (for the report)."""
+
+    def __init__(self, shown: Progress, seconds: dict[str, float]) -> None:
+        self._shown, self._seconds = shown, seconds
+
+    @contextmanager
+    def stage(self, description: str, total: int | None = None) -> Iterator[Advance]:
+        started = time.perf_counter()
+        with self._shown.stage(description, total) as advance:
+            yield advance
+        self._seconds[description] = round(time.perf_counter() - started, 3)
+
+
 @dataclass
 class DatasetReport:
     """What one dataset's job did; ``read == committed + quarantined + skipped`` always."""
@@ -110,6 +125,7 @@ class IngestReport:
     # "full" with the reason the change could not be followed
     reasoning: str = "unchanged"
     projection: SyncReport | None = None  # when the run projected into Neo4j
+    seconds: dict[str, float] = field(default_factory=dict)  # each stage's wall time, as the progress names it
 
     def totals(self) -> dict[str, int]:
         keys = ("read", "committed", "quarantined", "skipped", "triples")
@@ -118,7 +134,7 @@ class IngestReport:
     def to_json(self) -> dict[str, Any]:
         report: dict[str, Any] = {"datasets": {r.dataset: asdict(r) for r in self.datasets},
                                   "total": self.totals(), "inferred_triples": self.inferred_triples,
-                                  "reasoning": self.reasoning}
+                                  "reasoning": self.reasoning, "seconds": self.seconds}
         if self.projection is not None:
             report["neo4j"] = {**asdict(self.projection), "items_per_second": self.projection.items_per_second}
         return report
@@ -145,7 +161,8 @@ class Vocabulary:
 def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = None,
            progress: Progress | None = None) -> IngestReport:
     """Run one job per selected dataset (all when ``selectors`` is empty), then reason once."""
-    progress = progress or SilentProgress()
+    report = IngestReport()
+    progress = _TimedStages(progress or SilentProgress(), report.seconds)
     datasets = find_datasets(settings.mappings_dir, selectors)
     vocabulary = Vocabulary.load(settings)
     rules = load_rules(settings.ontology_dir)  # a malformed rule fails the run before any job commits
@@ -157,7 +174,6 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
     # the rules' kept working store is read while the jobs run, for reasoning after their changes
     loading = rule_part.start_loading(settings.data_dir, reasoned_from) if change is not None and rules \
         and not settings.in_memory else None
-    report = IngestReport()
     # Each dataset's graph is counted on a thread while the later jobs and reasoning run: the store
     # counts without holding the interpreter (0.2 s of a 10-row change's job for 430k statements).
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="citykg-count") as counter:

@@ -27,7 +27,7 @@ def test_quick_runs_correct_the_inferred_graph_and_time_the_command(tmp_path: Pa
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     for variant in ("with what jobs keep", "without it"):
-        assert re.search(rf"repetition 1, {variant}: [\d.]+ s \(exit 0, 10 entities changed, reasoning incremental\)",
-                         done.stdout), done.stdout
+        assert re.search(rf"repetition 1, {variant}: [\d.]+ s, of which the job and reasoning [\d.]+ s "
+                         rf"\(exit 0, 10 entities changed, reasoning incremental\)", done.stdout), done.stdout
     assert re.search(rf"median of 1: `citykg ingest {READINGS}` [\d.]+ s with what jobs keep, [\d.]+ s without it",
                      done.stdout), done.stdout

@@ -36,3 +36,7 @@ def test_the_summary_lists_the_first_records_of_each_kind_and_counts_the_rest(tm
         assert more, rest
         assert (int(more[1].replace(",", "")), int(more[2].replace(",", ""))) == \
             (len(reasons) - SHOWN_PER_KIND, len(reasons))
+    # the report times each stage as the progress bars name them
+    seconds = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["seconds"]
+    assert list(seconds) == [f"{READINGS}: lift", f"{READINGS}: validate", f"{READINGS}: commit", "reasoning"]
+    assert all(isinstance(value, float) and value >= 0 for value in seconds.values())
