@@ -120,15 +120,17 @@ class KeyedRule:
         it); None when they are more than ``limit``, or one is a blank node."""
         opened_by = {edge.end: edge for edge in self.edges if edge.opens and edge.end is not None}
         keys: set[ox.NamedNode] = set()
+        walked: set[tuple[str, Branch, int, _Term]] = set()  # a reading's statements all start from the reading
         for statement in changed:
             for edge in self.edges:
                 for branch in edge.branches:
                     for position, (predicate, inverse) in enumerate(branch):
-                        if predicate != statement.predicate:
-                            continue
                         walked_from = statement.object if inverse else statement.subject
-                        if isinstance(walked_from, ox.Triple):
+                        if predicate != statement.predicate or isinstance(walked_from, ox.Triple):
                             continue
+                        if (edge.start, branch, position, walked_from) in walked:
+                            continue
+                        walked.add((edge.start, branch, position, walked_from))
                         starts = _follow(store, (_backwards(branch[:position]),), {walked_from})
                         reached = self._up(store, opened_by, edge.start, starts)
                         if not all(isinstance(node, ox.NamedNode) for node in reached):
@@ -342,6 +344,7 @@ def concluded_about(keyed_rule: KeyedRule, selected: ox.Store, keys: set[ox.Name
 
 KEYS_LIMIT = 2_000  # keys reached above which a rule runs over everything again
 NEIGHBOURHOOD_BUDGET = 200_000  # statements met above which a rule runs over everything again
+CHANGED_LIMIT = 50_000  # changed statements a rule reads above which it runs over everything again
 
 
 @dataclass(frozen=True)
@@ -383,7 +386,8 @@ def rerun(working: ox.Store, rules: Sequence[Rule], previous: dict[str, frozense
         relevant = [t for t in delta if f"<{t.predicate.value}>" in premises]
         if not relevant:
             continue  # nothing it reads changed: its conclusions stand
-        plan = keyed(rule)
+        # a change this large reaches most keys: walking back from each statement costs more than it saves
+        plan = keyed(rule) if len(relevant) <= CHANGED_LIMIT else None
         keys = plan.keys_reached(working, relevant, KEYS_LIMIT) if plan is not None else None
         selected = plan.neighbourhood(working, keys, NEIGHBOURHOOD_BUDGET) if plan and keys is not None else None
         if plan is not None and keys is not None and selected is not None:

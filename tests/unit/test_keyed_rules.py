@@ -10,6 +10,7 @@ import pyoxigraph as ox
 import pytest
 
 from kg_service.config import project_path
+from kg_service.reason import keyed as keyed_module
 from kg_service.reason.keyed import keyed, rerun, stratified
 from kg_service.reason.rules import Rule, load_rules
 
@@ -158,7 +159,12 @@ def test_a_keyed_rule_for_the_keys_a_change_reaches_concludes_what_it_concludes_
         assert {c[0] for c in then ^ now} <= {str(key) for key in keys}  # what changed is about keys reached
 
 
-def test_rerun_brings_each_rules_conclusions_and_the_store_up_to_date(shipped: dict[str, Rule]) -> None:
+@pytest.mark.parametrize("limit", [None, "KEYS_LIMIT", "NEIGHBOURHOOD_BUDGET", "CHANGED_LIMIT"])
+def test_rerun_brings_each_rules_conclusions_and_the_store_up_to_date(shipped: dict[str, Rule], limit: str | None,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """For the keys the change reaches, or over everything when a limit is passed."""
+    if limit is not None:
+        monkeypatch.setattr(keyed_module, limit, 0)
     rng = random.Random(99)
     rules = [shipped[number] for number in ("03", "04", "05")]
     before = _city(rng)
