@@ -138,7 +138,8 @@ def alternate(rules: Sequence[Rule], working: ox.Store, max_rounds: int,
                by_rule: dict[str, frozenset[Statement]] | None = None) -> list[Statement]:
     """The rules to their fixpoint over ``working``, then OWL 2 RL over what they added (given the
     round's additions and all of the rules' conclusions, it returns the new facts the rules read),
-    and again until neither adds; returns everything the rules concluded."""
+    and again until neither adds; returns everything the rules concluded. ``by_rule`` is given each
+    rule's conclusions when it last ran."""
     concluded: list[Statement] = []
     schedule = Schedule(rules, working)  # after the first time, a rule runs again only for what it reads
     for _ in range(max_rounds):

@@ -349,12 +349,10 @@ CHANGED_LIMIT = 50_000  # changed statements a rule reads above which it runs ov
 
 @dataclass(frozen=True)
 class Rerun:
-    """The rules' conclusions after a change, each rule's apart (``by_rule``), and how the set of
-    all of them changed; ``touched``: the statements put into or taken out of the working store."""
+    """The rules' conclusions after a change, each rule's apart; ``touched``: the statements put
+    into or taken out of the working store."""
 
     by_rule: dict[str, frozenset[Statement]]
-    added: frozenset[Statement]
-    removed: frozenset[Statement]
     touched: tuple[Statement, ...]
 
 
@@ -407,9 +405,7 @@ def rerun(working: ox.Store, rules: Sequence[Rule], previous: dict[str, frozense
         working.extend(_quads(coming))
         delta += _triples([*leaving, *coming])
         touched += [*leaving, *coming]
-    all_before = {c for conclusions in previous.values() for c in conclusions}
-    all_after = {c for conclusions in by_rule.values() for c in conclusions}
-    return Rerun(by_rule, frozenset(all_after - all_before), frozenset(all_before - all_after), tuple(touched))
+    return Rerun(by_rule, tuple(touched))
 
 
 def _triples(statements: Iterable[Statement]) -> list[ox.Triple]:

@@ -83,9 +83,8 @@ def _city(rng: random.Random) -> set[Statement]:
     readings (of the station itself or of a sensor monitoring it) and hospitals depending on them."""
     facts: set[Statement] = {(f"<{EX}Pump>", f"<{CITY}maxLoadShare>", f'"0.8"^^<{XSD}decimal>')}
     for station in range(6):
-        asset = f"<{EX}station{station}>"
-        facts |= {(asset, f"<{TYPE}>", f"<{EX}Pump>"), (asset, f"<{CITY}designCapacity>", f'"{100 + station}"'
-                                                                                             f"^^<{XSD}integer>"),
+        asset, capacity = f"<{EX}station{station}>", f'"{100 + station}"^^<{XSD}integer>'
+        facts |= {(asset, f"<{TYPE}>", f"<{EX}Pump>"), (asset, f"<{CITY}designCapacity>", capacity),
                   (asset, f"<{CITY}unit>", '"m3/h"'), (f"<{EX}sensor{station}>", f"<{CITY}monitors>", asset),
                   (f"<{EX}hospital{station % 3}>", f"<{CITY}dependsOn>", asset),
                   (asset, f"<{CITY}governedBy>", f"<{EX}threshold{station % 2}>")}
