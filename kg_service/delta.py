@@ -9,14 +9,13 @@ the steps the shapes take, ``validate.scope``) and which statements validating t
 
 from __future__ import annotations
 
-import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kg_service.lift import LiftedRecord
-from kg_service.lift.terms import lexical_of
+from kg_service.lift.terms import lexical_of, statements_digest
 from kg_service.namespaces import CITY, GraphNames
 from kg_service.provenance import content_stamp
 from kg_service.stamped import load_stamped, save_stamped
@@ -29,20 +28,29 @@ _LOOKUP_BATCH = 500  # nodes per store query: a VALUES block of this size stays 
 
 @dataclass
 class Staged:
-    """One job's lifted statements by subject, each statement once, in lift order."""
+    """One job's lifted statements by subject, each statement once, in lift order; and the digests
+    of the entities one remembered row made whole (``known``)."""
 
     statements: dict[str, list[str]] = field(default_factory=dict)
+    known: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, records: Iterable[LiftedRecord]) -> Staged:
         by_subject: dict[str, dict[str, None]] = defaultdict(dict)
+        known: dict[str, str] = {}
         for record in records:
-            lines, prefix = record.triples, f"{record.subject} "
-            if record.subject and all(line.startswith(prefix) for line in lines):
-                by_subject[record.subject].update(dict.fromkeys(lines))  # the usual record: one subject
+            lines, subject = record.triples, record.subject
+            if subject and record.digest is not None and subject not in by_subject:
+                by_subject[subject] = dict.fromkeys(lines)  # all about its subject, and its digest known
+                known[subject] = record.digest
+            elif subject and all(line.startswith(f"{subject} ") for line in lines):
+                by_subject[subject].update(dict.fromkeys(lines))  # the usual record: one subject
+                known.pop(subject, None)
             else:
                 _group(by_subject, lines)
-        return cls({subject: list(lines) for subject, lines in by_subject.items()})
+                for line in lines:
+                    known.pop(line.split(" ", 1)[0], None)
+        return cls({subject: list(lines) for subject, lines in by_subject.items()}, known)
 
     @classmethod
     def of_lines(cls, lines: Iterable[str]) -> Staged:
@@ -51,7 +59,8 @@ class Staged:
         return cls({subject: list(lines) for subject, lines in by_subject.items()})
 
     def digests(self) -> dict[str, str]:
-        return {subject: _digest(lines) for subject, lines in self.statements.items()}
+        known = self.known
+        return {subject: known.get(subject) or statements_digest(lines) for subject, lines in self.statements.items()}
 
     def lines(self, subjects: Iterable[str]) -> Iterable[str]:
         for subject in subjects:
@@ -271,10 +280,6 @@ def digest_lines(digests: dict[str, str], subjects: Iterable[str]) -> Iterable[b
 
 def validated_with_line(graphs: GraphNames, dataset_id: str, ontology_hash: str) -> bytes:
     return f'<{graphs.source(dataset_id)}> <{CITY.validatedWith}> "{ontology_hash}" .\n'.encode()
-
-
-def _digest(lines: list[str]) -> str:
-    return hashlib.blake2b("\n".join(sorted(lines)).encode(), digest_size=16).hexdigest()
 
 
 def split_statement(line: str) -> Statement:

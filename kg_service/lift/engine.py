@@ -37,6 +37,7 @@ class LiftedRecord:
     quads: list[str] = field(default_factory=list)  # named-graph statements, N-Quads lines
     error: str | None = None  # why the record could not be lifted; it then has no statements
     skip_reason: str | None = None  # why the record made no statements although nothing was wrong with it
+    digest: str | None = None  # of ``triples``, when the row memo knew it and all are about ``subject``
 
 
 BATCH_ROWS = 2000  # rows of a tabular source lifted together: large enough to amortise, small to stay bounded
@@ -117,7 +118,8 @@ def _lift_tabular(triples_map: TriplesMap, mapping: Mapping, base_iri: str,
         for line, record, made in zip(numbers, batch.records, lifted_rows, strict=True):
             yield LiftedRecord(source=path, line=line, values=record.values, subject=made.subject,
                                triples=made.triples, error=made.error,
-                               skip_reason=None if made.subject is not None or made.error else no_subject)
+                               skip_reason=None if made.subject is not None or made.error else no_subject,
+                               digest=made.digest)
 
 
 @dataclass(frozen=True)

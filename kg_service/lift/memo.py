@@ -16,17 +16,19 @@ from pathlib import Path
 
 from kg_service.lift.model import Mapping
 from kg_service.lift.tabular import LiftedRow
+from kg_service.lift.terms import statements_digest
 from kg_service.stamped import load_stamped, save_stamped
 
-_FORMAT = b"citykg-row-memo-3"
-_Kept = tuple[str | None, str, str | None]
+_FORMAT = b"citykg-row-memo-4"
+_Kept = tuple[str | None, str, str | None, str | None]
 _CODE = Path(__file__).parent
 
 
 class RowMemo:
     def __init__(self, path: Path, stamp: str) -> None:
         self.path, self.stamp = path, stamp
-        # key -> (subject, statements joined by newlines, error): strings load ten times faster than rows
+        # key -> (subject, statements joined by newlines, error, their digest): strings load ten times faster
+        # than rows
         self._known: dict[str, _Kept] = {}
         self._seen: dict[str, _Kept] = {}
         self.reused = 0  # rows taken from the memo in this lift
@@ -57,12 +59,17 @@ class RowMemo:
             return None
         self._seen[key] = kept
         self.reused += 1
-        subject, statements, error = kept
-        return LiftedRow(subject, statements.split("\n") if statements else [], error)
+        subject, statements, error, digest = kept
+        return LiftedRow(subject, statements.split("\n") if statements else [], error, digest)
 
     def keep(self, key: str, made: LiftedRow) -> None:
         if not any("_:" in triple for triple in made.triples):
-            self._seen[key] = (made.subject, "\n".join(made.triples), made.error)
+            # the row's statements' digest, when they are all about its subject: then, unless another
+            # row adds to that entity, it is the entity's digest (62k of them took 0.2-0.3 s a job)
+            about_subject = made.subject is not None and all(line.startswith(f"{made.subject} ")
+                                                             for line in made.triples)
+            self._seen[key] = (made.subject, "\n".join(made.triples), made.error,
+                               statements_digest(made.triples) if about_subject else None)
 
     def save(self) -> None:
         """Keep the rows of this lift."""

@@ -44,6 +44,7 @@ class LiftedRow:
     subject: str | None
     triples: list[str]
     error: str | None = None  # why the row could not be lifted; it then has no statements
+    digest: str | None = None  # of ``triples`` when all are about ``subject`` and known already (the row memo)
 
 
 class Batch:

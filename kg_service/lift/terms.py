@@ -12,6 +12,7 @@ import itertools
 import math
 import re
 import uuid
+from collections.abc import Iterable
 from decimal import Decimal
 from hashlib import blake2b
 
@@ -181,6 +182,12 @@ def _iri(value: str, base_iri: str) -> str:
         raise RecordError(f"cannot make an IRI from {value!r}" + (f": it contains {bad.group()!r}" if bad else ""),
                           hint="clean the value or use a template, which percent-encodes it")
     return f"<{iri}>"
+
+
+def statements_digest(lines: Iterable[str]) -> str:
+    """One digest of a set of N-Triples lines, whatever their order and repetitions: what an
+    entity's statements are compared by from one job to the next."""
+    return blake2b("\n".join(sorted(set(lines))).encode(), digest_size=16).hexdigest()
 
 
 def lexical_of(term: str) -> str:

@@ -4,9 +4,11 @@ every unchanged row from it and lifts only the changed ones; a changed mapping t
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from kg_service.config import project_path
+from kg_service.delta import Staged
 from kg_service.lift import lift, load_mapping
 from kg_service.lift.memo import RowMemo
 
@@ -38,6 +40,25 @@ def test_a_lift_with_the_memo_makes_what_a_lift_without_it_makes(tmp_path: Path)
     second = _memo(tmp_path, mapping_file)
     assert _made(mapping_file, second) == plain
     assert second.reused == len(plain) > 5
+
+
+def test_the_entity_digests_a_remembered_row_brings_are_those_of_its_statements(tmp_path: Path) -> None:
+    """Each remembered row brings the digest of its statements; grouped by entity, they are the
+    digests the entities' statements give when none is known (another row adding to an entity drops it)."""
+    mapping_file = _copy(tmp_path)
+    memo = _memo(tmp_path, mapping_file)
+    list(lift(load_mapping(mapping_file), BASE, memo))
+    memo.save()
+    records = list(lift(load_mapping(mapping_file), BASE, _memo(tmp_path, mapping_file)))
+    assert all(record.digest is not None for record in records if record.triples)
+    again = replace(records[0], digest=None)  # the same entity, from another row
+    extra = replace(records[1], triples=[f'{records[1].subject} <https://example.org/p> "extra" .'])
+    doubled = [*records, again, extra]
+    for staged_records in (records, doubled):
+        known = Staged.of(staged_records)
+        computed = Staged.of([replace(record, digest=None) for record in staged_records])
+        assert known.digests() == computed.digests() and known.known
+    assert not {records[0].subject, records[1].subject} & set(Staged.of(doubled).known)
 
 
 def test_only_changed_rows_are_lifted_again(tmp_path: Path) -> None:
