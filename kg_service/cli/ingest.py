@@ -66,6 +66,8 @@ def print_report(report: IngestReport) -> None:
         _print_some("skipped", row.dataset, row.skip_reasons)
         _print_some("warning", row.dataset, row.warnings)
     out.print(f"inferred triples: {report.inferred_triples} (reasoning: {report.reasoning})", markup=False)
+    out.print("took " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.seconds.items()),
+              markup=False)
     if report.projection is not None:
         done = report.projection
         out.print(f"projected into Neo4j: {done.written} entities written ({done.relationships} relationships), "

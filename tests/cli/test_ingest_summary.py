@@ -40,3 +40,5 @@ def test_the_summary_lists_the_first_records_of_each_kind_and_counts_the_rest(tm
     seconds = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))["seconds"]
     assert list(seconds) == [f"{READINGS}: lift", f"{READINGS}: validate", f"{READINGS}: commit", "reasoning"]
     assert all(isinstance(value, float) and value >= 0 for value in seconds.values())
+    assert f"took {READINGS}: lift {seconds[f'{READINGS}: lift']:.2f} s, " in done.stdout
+    assert f", reasoning {seconds['reasoning']:.2f} s" in done.stdout
