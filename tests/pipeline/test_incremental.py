@@ -21,6 +21,7 @@ from kg_service.generate import generate_source
 from kg_service.namespaces import CITY
 from kg_service.provenance import content_stamp
 from kg_service.store import GraphStore, open_store
+from kg_service.store.oxigraph import OxigraphStore
 
 NETWORK = "water/network"
 READINGS = "water/flow-readings"
@@ -206,3 +207,32 @@ def test_kept_digests_are_the_digest_graphs_and_a_stale_file_is_not_read(tmp_pat
         expected = _state(store, fresh_settings, READINGS)
     for part in expected:
         assert incremental[part] == expected[part], part
+
+
+def test_an_unchanged_quarantine_graph_is_not_written_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rewriting it took 0.15 s of each commit: a job on disk whose refused records are the same
+    leaves it as it is, and still ends where a fresh ingest ends; one whose refusals changed rewrites it."""
+    mappings = _copy_water(tmp_path)
+    source = generate_source(READINGS, mappings / "water" / "sample", 300, 5)
+    replaced: list[str] = []
+    commit = OxigraphStore.commit
+    monkeypatch.setattr(OxigraphStore, "commit", lambda self, writes, *args, **kwargs: replaced.extend(
+        writes.replace) or commit(self, writes, *args, **kwargs))
+
+    def revalue(_: Path) -> None:  # five readings' values, in place: no line moves, no refusal changes
+        with source.open(encoding="utf-8", newline="") as handle:
+            header, *rows = list(csv.reader(handle))
+        for row in random.Random(4).sample(rows, 5):
+            row[4] = str(int(float(row[4] or 0)) + 1)
+        with source.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle).writerows([header, *rows])
+
+    quarantine = load_settings(data_dir=tmp_path, mappings_dir=mappings).graphs.quarantine(READINGS)
+    again = _incremental_matches_fresh(tmp_path, mappings, READINGS, revalue, on_disk=True)
+    assert again.entities_changed > 0 and again.quarantined > 0
+    assert replaced.count(quarantine) == 2  # the first job and the fresh one, not the change
+    _edit_readings(source, 1)  # a row removed: the refused records' lines move
+    settings = _settings(tmp_path, "incremental", mappings, on_disk=True)
+    with open_store(settings) as store:
+        (moved,) = pipeline.ingest(settings, store, [READINGS]).datasets
+    assert moved.entities_changed > 0 and replaced.count(quarantine) == 3
