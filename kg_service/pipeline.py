@@ -186,7 +186,7 @@ def ingest(settings: Settings, store: GraphStore, selectors: list[str] | None = 
             counted.append(counter.submit(store.count, dataset_report.graph))
             change = change.then(dataset_change) if change is not None and dataset_change is not None else None
         with progress.stage("reasoning", total=None):
-            since = content_stamp(store, settings.graphs.provenance, settings.graphs.inferred)
+            since = reasoned_from  # jobs write their datasets' stamps, never the inferred graph's
             inputs = _reasoning_inputs(settings, store, vocabulary)
             if since == inputs:
                 # no job changed any data and the ontology is the same: what reasoning made still holds

@@ -126,7 +126,7 @@ def _by_reasonable(ontology: Graph, facts: Facts, rules: Sequence[Rule], max_rou
     def owl_rl_after(added: list[Statement], concluded: list[Statement]) -> list[Statement]:
         nonlocal inferred
         inferred = statements_of(infer(ontology, data + _graph(concluded)))
-        return [f for f in inferred if _quad(f) not in working]
+        return [f for f, quad in zip(inferred, quads_of(inferred), strict=True) if quad not in working]
 
     concluded = alternate(rules, working, max_rounds, owl_rl_after)
     yield from inferred
@@ -167,9 +167,16 @@ def insert_facts(store: ox.Store, facts: Iterable[Statement]) -> None:
         store.load(batch.encode(), format=ox.RdfFormat.N_TRIPLES)
 
 
-def _quad(fact: Statement) -> ox.Quad:
-    (triple,) = ox.parse(f"{fact[0]} {fact[1]} {fact[2]} .\n".encode(), format=ox.RdfFormat.N_TRIPLES)
-    return ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph())
+def remove_facts(store: ox.Store, facts: Iterable[Statement]) -> None:
+    for quad in quads_of(facts):
+        store.remove(quad)
+
+
+def quads_of(facts: Iterable[Statement]) -> list[ox.Quad]:
+    """``facts`` as quads of a store's default graph, parsed at once."""
+    text = "".join(f"{s} {p} {o} .\n" for s, p, o in facts)
+    return [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+            for t in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)] if text else []
 
 
 def _graph(facts: Iterable[Statement]) -> Graph:

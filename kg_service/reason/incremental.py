@@ -46,7 +46,7 @@ from rdflib import Graph
 from kg_service.delta import statements_about
 from kg_service.namespaces import GEO
 from kg_service.reason.chaining import SAME_AS, TYPE, Chaining, SchemaInData, Statement, TBox, compile_tbox, unsupported
-from kg_service.reason.entailment import alternate, insert_facts, keep, ontology_terms, statements_of
+from kg_service.reason.entailment import alternate, insert_facts, keep, ontology_terms, remove_facts, statements_of
 from kg_service.reason.keyed import Rerun, rerun, stratified
 from kg_service.reason.rule_part import KeptConclusions, KeptWorkingStore
 from kg_service.reason.rules import MAX_ROUNDS, Rule, classes_read, read_by
@@ -232,7 +232,7 @@ def _rules_again(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules: Se
                 return {fact for facts in outcome.by_rule.values() for fact in facts} | drawn_again
             touched += again  # what the rules concluded left the store again
         leaving += corrected.by_rules  # what the rules concluded last time goes: all of them run over it
-        _remove(working, leaving)
+        remove_facts(working, leaving)
         insert_facts(working, coming)
         touched += [*leaving, *coming]
     else:
@@ -266,7 +266,7 @@ def _rules_for_keys(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules:
     left with none of their conclusions in it, for all of them to run over everything, and the
     statements taken out are returned."""
     held = {fact for facts in previous.by_rule.values() for fact in facts}
-    _remove(working, [fact for fact in leaving if fact not in held])
+    remove_facts(working, [fact for fact in leaving if fact not in held])
     insert_facts(working, coming)
     schema_read: set[Statement] | None = None
 
@@ -288,14 +288,8 @@ def _rules_for_keys(lookup: _Lookup, tbox: TBox, schema: list[Statement], rules:
             return outcome, frozenset(drawn)
     held_now = {fact for facts in (outcome or previous).by_rule.values() for fact in facts}
     taken_out = sorted(held_now - in_base(held_now))
-    _remove(working, taken_out)
+    remove_facts(working, taken_out)
     return taken_out
-
-
-def _remove(working: ox.Store, facts: Iterable[Statement]) -> None:
-    text = "".join(f"{s} {p} {o} .\n" for s, p, o in facts)
-    for triple in ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES) if text else ():
-        working.remove(ox.Quad(triple.subject, triple.predicate, triple.object, ox.DefaultGraph()))
 
 
 def _read_by_rules(lookup: _Lookup, rules: Sequence[Rule], facts: set[Statement]) -> set[str]:

@@ -35,6 +35,7 @@ from rdflib.paths import AlternativePath, InvPath, SequencePath
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from kg_service.reason.chaining import Statement
+from kg_service.reason.entailment import insert_facts, quads_of, remove_facts
 from kg_service.reason.rules import Rule
 
 Step = tuple[ox.NamedNode, bool]  # a property, and whether it is walked from object to subject
@@ -115,7 +116,8 @@ class KeyedRule:
         selected.load(found.serialize(format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
         return selected if len(selected) <= budget else None
 
-    def keys_reached(self, store: ox.Store, changed: Iterable[ox.Triple], limit: int) -> set[ox.NamedNode] | None:
+    def keys_reached(self, store: ox.Store, changed: Iterable[ox.Quad | ox.Triple], limit: int
+                     ) -> set[ox.NamedNode] | None:
         """The keys whose walk meets one of ``changed`` (statements now in ``store`` or gone from
         it); None when they are more than ``limit``, or one is a blank node."""
         opened_by = {edge.end: edge for edge in self.edges if edge.opens and edge.end is not None}
@@ -376,7 +378,7 @@ def rerun(working: ox.Store, rules: Sequence[Rule], previous: dict[str, frozense
     it (``in_base``). None when the rules are not stratified or ``previous`` lacks one of them."""
     if not stratified(rules) or any(rule.name not in previous for rule in rules):
         return None
-    delta = _triples(changed)
+    delta = quads_of(changed)
     by_rule = dict(previous)
     touched: list[Statement] = []
     for rule in rules:
@@ -399,23 +401,10 @@ def rerun(working: ox.Store, rules: Sequence[Rule], previous: dict[str, frozense
         held = {c for conclusions in by_rule.values() for c in conclusions}
         leaving = {c for c in before - now if c not in held}
         leaving -= in_base(leaving)
-        coming = [c for c in now - before if _quad(c) not in working]
-        for quad in _quads(leaving):
-            working.remove(quad)
-        working.extend(_quads(coming))
-        delta += _triples([*leaving, *coming])
+        arriving = sorted(now - before)
+        coming = [c for c, quad in zip(arriving, quads_of(arriving), strict=True) if quad not in working]
+        remove_facts(working, leaving)
+        insert_facts(working, coming)
+        delta += quads_of([*leaving, *coming])
         touched += [*leaving, *coming]
     return Rerun(by_rule, tuple(touched))
-
-
-def _triples(statements: Iterable[Statement]) -> list[ox.Triple]:
-    text = "".join(f"{s} {p} {o} .\n" for s, p, o in statements)
-    return list(ox.parse(text.encode(), format=ox.RdfFormat.N_TRIPLES)) if text else []
-
-
-def _quads(statements: Iterable[Statement]) -> list[ox.Quad]:
-    return [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in _triples(statements)]
-
-
-def _quad(statement: Statement) -> ox.Quad:
-    return _quads([statement])[0]

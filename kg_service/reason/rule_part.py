@@ -26,7 +26,8 @@ from kg_service.stamped import load_stamped, save_stamped
 
 FILE_NAME = "rule-conclusions.nt"
 WORKING_FOLDER = "rules-working"
-CONCLUSIONS = "conclusions.pickle"
+CONCLUSIONS = "conclusions.pickle"  # what each rule concluded: sealed with the folder, by its stamp file
+_CONCLUSIONS_FORMAT = "citykg-rule-conclusions-1"
 _STAMP = "# inferred from "
 
 
@@ -101,7 +102,7 @@ class KeptWorkingStore:
         loading = self._loading if self._loading is not None and self._loading.since == self._since else None
         store = loading.result() if loading is not None else _read_kept(self._folder)
         self._reopened = store is not None
-        kept = load_stamped(self._folder / CONCLUSIONS, f"{self._since} {selection}")
+        kept = load_stamped(self._folder / CONCLUSIONS, _CONCLUSIONS_FORMAT)  # trusted with the folder's stamp
         self.conclusions = kept if isinstance(kept, KeptConclusions) else None
         return store
 
@@ -111,14 +112,9 @@ class KeptWorkingStore:
         sealed, mark = _sealed(self._folder), self._folder / "stamp"
         if sealed is None or not sealed.startswith(f"{self._since} "):
             return
-        selection = sealed.removeprefix(f"{self._since} ")
         try:
-            mark.unlink()
-            conclusions = load_stamped(self._folder / CONCLUSIONS, sealed)
-            if conclusions is not None:
-                save_stamped(self._folder / CONCLUSIONS, f"{self._stamp} {selection}", conclusions)
             partial = mark.with_suffix(".partial")
-            partial.write_text(f"{self._stamp} {selection}", encoding="utf-8")
+            partial.write_text(f"{self._stamp} {sealed.removeprefix(f'{self._since} ')}", encoding="utf-8")
             os.replace(partial, mark)
         except OSError:
             mark.unlink(missing_ok=True)
@@ -148,7 +144,7 @@ class KeptWorkingStore:
                 patch.unlink(missing_ok=True)
                 os.replace(partial, statements)
             if conclusions is not None:
-                save_stamped(self._folder / CONCLUSIONS, f"{self._stamp} {selection}", conclusions)
+                save_stamped(self._folder / CONCLUSIONS, _CONCLUSIONS_FORMAT, conclusions)
             else:
                 (self._folder / CONCLUSIONS).unlink(missing_ok=True)
             (self._folder / "stamp").write_text(f"{self._stamp} {selection}", encoding="utf-8")
