@@ -7,6 +7,8 @@ import shutil
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from kg_service.config import project_path
 from kg_service.delta import Staged
 from kg_service.lift import lift, load_mapping
@@ -67,10 +69,9 @@ def test_only_changed_rows_are_lifted_again(tmp_path: Path) -> None:
     rows = len(_made(mapping_file, memo))
     memo.save()
     source = mapping_file.parent / SOURCE
-    lines = source.read_bytes().decode(ENCODING).splitlines(keepends=True)
-    lines[2] = lines[2].replace("有限公司", "股份有限公司", 1)
-    assert lines[2] != source.read_bytes().decode(ENCODING).splitlines(keepends=True)[2]
-    source.write_bytes("".join(lines).encode(ENCODING))
+    before = source.read_bytes()
+    _change_row(mapping_file)
+    assert source.read_bytes() != before
     again = _memo(tmp_path, mapping_file)
     assert _made(mapping_file, again) == _made(mapping_file, None)  # the changed row as it is now
     assert again.reused == rows - 1
@@ -85,3 +86,44 @@ def test_a_changed_mapping_throws_the_memo_away(tmp_path: Path) -> None:
     again = _memo(tmp_path, mapping_file)
     _made(mapping_file, again)
     assert again.reused == 0
+
+
+def _change_row(mapping_file: Path) -> None:
+    source = mapping_file.parent / SOURCE
+    lines = source.read_bytes().decode(ENCODING).splitlines(keepends=True)
+    lines[2] = lines[2].replace("有限公司", "股份有限公司", 1)
+    source.write_bytes("".join(lines).encode(ENCODING))
+
+
+def test_a_memo_that_knew_nearly_every_row_is_not_rewritten(tmp_path: Path) -> None:
+    """A few rows the memo does not know are lifted again next time, the memo left as it was; the
+    lifts still make what a lift without the memo makes."""
+    mapping_file = _copy(tmp_path)
+    memo = _memo(tmp_path, mapping_file)
+    rows = len(_made(mapping_file, memo))
+    memo.save()
+    kept = (tmp_path / "memo.pickle").read_bytes()
+    _change_row(mapping_file)
+    for _ in range(2):
+        again = _memo(tmp_path, mapping_file)
+        assert _made(mapping_file, again) == _made(mapping_file, None)
+        assert again.reused == rows - 1  # the changed row, lifted both times
+        again.save()
+        assert (tmp_path / "memo.pickle").read_bytes() == kept
+
+
+def test_a_memo_is_rewritten_once_a_lift_makes_more_rows_than_it_may_leave_out(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    mapping_file = _copy(tmp_path)
+    memo = _memo(tmp_path, mapping_file)
+    rows = len(_made(mapping_file, memo))
+    memo.save()
+    _change_row(mapping_file)
+    monkeypatch.setattr("kg_service.lift.memo.REWRITE_AFTER_ROWS", 0)
+    monkeypatch.setattr("kg_service.lift.memo.REWRITE_AFTER_SHARE", 0.0)
+    again = _memo(tmp_path, mapping_file)
+    _made(mapping_file, again)
+    again.save()
+    third = _memo(tmp_path, mapping_file)
+    assert _made(mapping_file, third) == _made(mapping_file, None)
+    assert third.reused == rows  # the changed row is known now
