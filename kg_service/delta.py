@@ -10,7 +10,7 @@ the steps the shapes take, ``validate.scope``) and which statements validating t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,20 +28,23 @@ _LOOKUP_BATCH = 500  # nodes per store query: a VALUES block of this size stays 
 
 @dataclass
 class Staged:
-    """One job's lifted statements by subject, each statement once, in lift order; and the digests
-    of the entities one remembered row made whole (``known``)."""
+    """One job's lifted statements by subject, in lift order; and the digests of the entities one
+    remembered row made whole (``known``). An entity's statements are a list, each once, or, for one
+    a remembered row made whole, that row's lines as the memo kept them (read through ``lines``,
+    which drops a repeated one): most of those are never read line by line."""
 
-    statements: dict[str, list[str]] = field(default_factory=dict)
+    statements: dict[str, Sequence[str]] = field(default_factory=dict)
     known: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, records: Iterable[LiftedRecord]) -> Staged:
         by_subject: dict[str, dict[str, None]] = defaultdict(dict)
+        remembered: dict[str, Sequence[str]] = {}  # entities one remembered row made, so far whole
         known: dict[str, str] = {}
         for record in records:
             lines, subject = record.triples, record.subject
-            if subject and record.digest is not None and subject not in by_subject:
-                by_subject[subject] = dict.fromkeys(lines)  # all about its subject, and its digest known
+            if subject and record.digest is not None and subject not in by_subject and subject not in remembered:
+                remembered[subject] = lines  # all about its subject, and its digest known
                 known[subject] = record.digest
             elif subject and all(line.startswith(f"{subject} ") for line in lines):
                 by_subject[subject].update(dict.fromkeys(lines))  # the usual record: one subject
@@ -50,7 +53,14 @@ class Staged:
                 _group(by_subject, lines)
                 for line in lines:
                     known.pop(line.split(" ", 1)[0], None)
-        return cls({subject: list(lines) for subject, lines in by_subject.items()}, known)
+        statements: dict[str, Sequence[str]] = {}
+        for subject, lines in remembered.items():
+            if subject in by_subject:  # other records added to it: one list, the remembered row's lines first
+                statements[subject] = list({**dict.fromkeys(lines), **by_subject.pop(subject)})
+            else:
+                statements[subject] = lines
+        statements.update((subject, list(lines)) for subject, lines in by_subject.items())
+        return cls(statements, known)
 
     @classmethod
     def of_lines(cls, lines: Iterable[str]) -> Staged:
@@ -64,7 +74,8 @@ class Staged:
 
     def lines(self, subjects: Iterable[str]) -> Iterable[str]:
         for subject in subjects:
-            yield from self.statements.get(subject, ())
+            lines = self.statements.get(subject, ())
+            yield from lines if isinstance(lines, list) else dict.fromkeys(lines)
 
 
 def _group(by_subject: dict[str, dict[str, None]], lines: Iterable[str]) -> None:

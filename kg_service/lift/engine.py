@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,8 +33,8 @@ class LiftedRecord:
     line: int  # the CSV line the record starts on, or the record's position in a JSON source
     values: dict[str, str]  # the raw record, for quarantine and duplicate detection
     subject: str | None = None  # N-Triples form of the record's (first) subject
-    triples: list[str] = field(default_factory=list)  # default-graph statements, N-Triples lines
-    quads: list[str] = field(default_factory=list)  # named-graph statements, N-Quads lines
+    triples: Sequence[str] = ()  # default-graph statements, N-Triples lines
+    quads: Sequence[str] = ()  # named-graph statements, N-Quads lines
     error: str | None = None  # why the record could not be lifted; it then has no statements
     skip_reason: str | None = None  # why the record made no statements although nothing was wrong with it
     digest: str | None = None  # of ``triples``, when the row memo knew it and all are about ``subject``
@@ -99,12 +99,13 @@ def _chunk(records: list[LiftedRecord]) -> LiftedChunk:
 def _lift_one(triples_map: TriplesMap, line: int, record: Record, base_iri: str,
               parents: _ParentIndex) -> LiftedRecord:
     lifted = LiftedRecord(source=triples_map.source.path, line=line, values=record.raw())
+    made = _Made()
     try:
-        _lift_record(triples_map, record, lifted, base_iri, parents)
-    except RecordError as error:
-        lifted.triples.clear()
-        lifted.quads.clear()
+        _lift_record(triples_map, record, lifted, made, base_iri, parents)
+    except RecordError as error:  # the record makes nothing, not what it made before failing
         lifted.error = error.problem
+    else:
+        lifted.triples, lifted.quads = made.triples, made.quads
     return lifted
 
 
@@ -188,7 +189,7 @@ def _parents_exist(triples_map: TriplesMap, mapping: Mapping) -> bool:
                if isinstance(o, RefObjectMap))
 
 
-def _lift_record(triples_map: TriplesMap, record: Record, lifted: LiftedRecord, base_iri: str,
+def _lift_record(triples_map: TriplesMap, record: Record, lifted: LiftedRecord, made: _Made, base_iri: str,
                  parents: _ParentIndex) -> None:
     subjects = make_terms(triples_map.subject, record, base_iri)
     if not subjects:  # as NULL in R2RML: no subject, no statements; the pipeline reports it as skipped
@@ -198,7 +199,7 @@ def _lift_record(triples_map: TriplesMap, record: Record, lifted: LiftedRecord, 
     subject_graphs = _graphs(triples_map.graphs, record, base_iri)
     for subject in subjects:
         for cls in triples_map.classes:
-            _emit(lifted, subject, _RDF_TYPE, f"<{cls}>", subject_graphs)
+            made.emit(subject, _RDF_TYPE, f"<{cls}>", subject_graphs)
         for pom in triples_map.predicate_objects:
             graphs = subject_graphs | _graphs(pom.graphs, record, base_iri) if pom.graphs else subject_graphs
             predicates = [p for term_map in pom.predicates for p in make_terms(term_map, record, base_iri)]
@@ -210,7 +211,7 @@ def _lift_record(triples_map: TriplesMap, record: Record, lifted: LiftedRecord, 
                     objects.extend(make_terms(object_map, record, base_iri))
             for predicate in predicates:
                 for obj in objects:
-                    _emit(lifted, subject, predicate, obj, graphs)
+                    made.emit(subject, predicate, obj, graphs)
 
 
 def _graphs(graph_maps: tuple[TermMap, ...], record: Record, base_iri: str) -> set[str | None]:
@@ -226,12 +227,19 @@ def _graphs(graph_maps: tuple[TermMap, ...], record: Record, base_iri: str) -> s
     return graphs
 
 
-def _emit(lifted: LiftedRecord, subject: str, predicate: str, obj: str, graphs: set[str | None]) -> None:
-    for graph in graphs:
-        if graph is None:
-            lifted.triples.append(f"{subject} {predicate} {obj} .")
-        else:
-            lifted.quads.append(f"{subject} {predicate} {obj} {graph} .")
+@dataclass(slots=True)
+class _Made:
+    """The statements one record makes, gathered while it is lifted."""
+
+    triples: list[str] = field(default_factory=list)
+    quads: list[str] = field(default_factory=list)
+
+    def emit(self, subject: str, predicate: str, obj: str, graphs: set[str | None]) -> None:
+        for graph in graphs:
+            if graph is None:
+                self.triples.append(f"{subject} {predicate} {obj} .")
+            else:
+                self.quads.append(f"{subject} {predicate} {obj} {graph} .")
 
 
 class _ParentIndex:

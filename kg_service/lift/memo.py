@@ -17,7 +17,7 @@ from pathlib import Path
 
 from kg_service.lift.model import Mapping
 from kg_service.lift.tabular import LiftedRow
-from kg_service.lift.terms import statements_digest
+from kg_service.lift.terms import StatementLines, statements_digest
 from kg_service.stamped import load_stamped, save_stamped
 
 _FORMAT = b"citykg-row-memo-4"
@@ -65,7 +65,7 @@ class RowMemo:
         self._seen[key] = kept
         self.reused += 1
         subject, statements, error, digest = kept
-        return LiftedRow(subject, statements.split("\n") if statements else [], error, digest)
+        return LiftedRow(subject, StatementLines(statements), error, digest)
 
     def keep(self, key: str, made: LiftedRow) -> None:
         if not any("_:" in triple for triple in made.triples):

@@ -9,7 +9,7 @@ alone, with the reason the per-record path would give (the first failing term in
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from kg_service.errors import RecordError
@@ -42,7 +42,7 @@ Column = list[str | None]  # one term (N-Triples text) or None per row
 @dataclass(frozen=True, slots=True)
 class LiftedRow:
     subject: str | None
-    triples: list[str]
+    triples: Sequence[str]  # a list when lifted now, a ``StatementLines`` when remembered
     error: str | None = None  # why the row could not be lifted; it then has no statements
     digest: str | None = None  # of ``triples`` when all are about ``subject`` and known already (the row memo)
 

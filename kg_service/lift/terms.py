@@ -12,9 +12,10 @@ import itertools
 import math
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 from hashlib import blake2b
+from typing import overload
 
 from kg_service.errors import RecordError
 from kg_service.lift.functions import FUNCTIONS
@@ -182,6 +183,41 @@ def _iri(value: str, base_iri: str) -> str:
         raise RecordError(f"cannot make an IRI from {value!r}" + (f": it contains {bad.group()!r}" if bad else ""),
                           hint="clean the value or use a template, which percent-encodes it")
     return f"<{iri}>"
+
+
+class StatementLines(Sequence[str]):
+    """N-Triples lines kept as one text, split only when read line by line: a remembered row's
+    statements are mostly never read (only changed entities' are), and splitting the 60k rows of a
+    dataset into lists took 0.1 s of every job."""
+
+    __slots__ = ("_lines", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text  # the lines joined by newlines
+        self._lines: list[str] | None = None
+
+    def _split(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.split("\n") if self.text else []
+        return self._lines
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return self._split()[index]
+
+    def __len__(self) -> int:
+        return len(self._split())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._split())
+
+    def __repr__(self) -> str:
+        return f"StatementLines({self._split()!r})"
 
 
 def statements_digest(lines: Iterable[str]) -> str:

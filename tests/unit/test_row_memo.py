@@ -26,7 +26,7 @@ def _copy(tmp_path: Path) -> Path:
 
 
 def _made(mapping_file: Path, memo: RowMemo | None) -> list[tuple[int, str | None, list[str], str | None]]:
-    return [(r.line, r.subject, r.triples, r.error) for r in lift(load_mapping(mapping_file), BASE, memo)]
+    return [(r.line, r.subject, list(r.triples), r.error) for r in lift(load_mapping(mapping_file), BASE, memo)]
 
 
 def _memo(tmp_path: Path, mapping_file: Path) -> RowMemo:
