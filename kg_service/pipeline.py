@@ -56,7 +56,6 @@ from kg_service.reason.candidates import (
 from kg_service.reason.entailment import entail_layers
 from kg_service.reason.incremental import AssertedChange, NeedsFullReasoning, ReasonedGraphs, correct_inferred
 from kg_service.reason.rules import rules_hash
-from kg_service.reason.spatial import spatial_relations
 from kg_service.store import GraphStore, GraphWrites, RdfFormat, statements
 from kg_service.validate import Gate, GateReport, quarantine_triples, staging_graph
 from kg_service.validate.quarantine import RefusedRecord
@@ -512,6 +511,10 @@ def reason(settings: Settings, store: GraphStore, vocabulary: Vocabulary | None 
         raise OntologyError(f"refusing to reason: {tbox.problem()}", where=str(settings.ontology_dir),
                             hint="fix the ontology ('citykg ontology check' lists what HermiT finds)")
     rules = rules if rules is not None else load_rules(settings.ontology_dir)
+    # imported here: shapely and numpy take 0.3 s to import, which a job whose change reaches no
+    # geometry (reasoning incrementally) never needs
+    from kg_service.reason.spatial import spatial_relations
+
     spatial_relations(store, settings.graphs)
     graphs = [*_source_graphs(settings, store), settings.graphs.spatial]
     inputs = _reasoning_inputs(settings, store, vocabulary)

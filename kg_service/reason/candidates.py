@@ -18,15 +18,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from difflib import SequenceMatcher
+from typing import TYPE_CHECKING
 
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.namespace import SKOS, XSD
-from shapely import STRtree, box, wkt
-from shapely.errors import ShapelyError
-from shapely.geometry import Point
 
 from kg_service.namespaces import CITY, GEO
 from kg_service.store import GraphStore, select
+
+if TYPE_CHECKING:  # shapely is imported where points are made: a job that changes none does not need it
+    from shapely.geometry import Point
 
 MAX_DISTANCE_M = 200.0
 MIN_NAME_SIMILARITY = 0.5
@@ -119,6 +120,8 @@ def _pairs_within(ordered: Sequence[Feature], max_distance_m: float) -> list[tup
     latitude or longitude than the box is further apart on the sphere too, by the haversine
     formula); the caller measures the exact distance. Every pair against every other would grow
     with the square of the city."""
+    from shapely import STRtree, box
+
     if len(ordered) < 2:
         return []
     angle = max_distance_m / _EARTH_RADIUS_M  # radians of arc
@@ -192,6 +195,10 @@ def read_features(store: GraphStore, source_prefix: str) -> list[Feature]:
     Areas and parcels are left out: their names repeat in the facilities inside them (东门社区,
     东门社区卫生服务中心), and a polygon's centre says little about where a facility stands.
     """
+    from shapely import wkt
+    from shapely.errors import ShapelyError
+    from shapely.geometry import Point
+
     rows = select(store, f"""
         SELECT ?g ?s ?name ?wkt WHERE {{ GRAPH ?g {{
             ?s <{CITY.name}> ?name ; <{GEO.hasGeometry}>/<{GEO.asWKT}> ?wkt }}

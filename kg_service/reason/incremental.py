@@ -50,7 +50,7 @@ from kg_service.reason.entailment import alternate, insert_facts, keep, ontology
 from kg_service.reason.keyed import Rerun, rerun, stratified
 from kg_service.reason.rule_part import KeptConclusions, KeptWorkingStore
 from kg_service.reason.rules import MAX_ROUNDS, Rule, classes_read, read_by
-from kg_service.reason.spatial import GEOMETRY_PREDICATES, PLACE_PREDICATES
+from kg_service.reason.spatial_inputs import GEOMETRY_PREDICATES, PLACE_PREDICATES
 from kg_service.store import GraphStore
 
 _LOOKUP_BATCH = 400  # nodes per VALUES block

@@ -46,17 +46,13 @@ from shapely.errors import ShapelyError
 from shapely.geometry.base import BaseGeometry
 
 from kg_service.namespaces import CITY, GEO, PREFIXES, GraphNames
+from kg_service.reason.spatial_inputs import SPATIAL_PREDICATES
 from kg_service.store import GraphStore, RdfFormat, select
 
 ADMINISTRATIVE_LEVELS = (CITY.Community, CITY.Subdistrict, CITY.District, CITY.City)  # smallest first
 AREA_CLASSES = (CITY.AdministrativeArea, CITY.LandParcel, CITY.FunctionalZone)
 FACILITY_CLASS = CITY.PublicServiceFacility
 TIE_TOLERANCE_M = 0.01
-_SPATIAL_PREDICATES = (GEO.sfWithin, GEO.sfIntersects, CITY.locatedIn)
-# What the relations are computed from: geometries, and for a thing with a geometry, its types and
-# the places a department stated (not repeated). A change to none of these leaves the graph as it is.
-GEOMETRY_PREDICATES = frozenset(f"<{p}>" for p in (GEO.hasGeometry, GEO.asWKT))
-PLACE_PREDICATES = frozenset(f"<{p}>" for p in _SPATIAL_PREDICATES)
 
 
 @dataclass(frozen=True)
@@ -186,7 +182,7 @@ def _superclasses(store: GraphStore) -> dict[str, set[str]]:
 
 def read_asserted(store: GraphStore, source_prefix: str) -> set[tuple[str, str, str]]:
     """The spatial statements departments made themselves, so none is repeated."""
-    values = " ".join(f"<{p}>" for p in _SPATIAL_PREDICATES)
+    values = " ".join(f"<{p}>" for p in SPATIAL_PREDICATES)
     rows = select(store, f"""
         SELECT DISTINCT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?p {{ {values} }}
           FILTER (STRSTARTS(STR(?g), "{source_prefix}")) }}""").rows
