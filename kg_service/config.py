@@ -156,6 +156,12 @@ class Settings(BaseSettings):
     def store_dir(self) -> Path:
         return self.data_dir / "store"
 
+    @property
+    def parsed_vocabulary_file(self) -> Path | None:
+        """Where the ontology and shapes are kept parsed (``load_vocabulary``); None for a store in
+        memory, which leaves nothing in the data directory."""
+        return None if self.in_memory else self.data_dir / "parsed-vocabulary.pickle"
+
     def ensure_data_dir(self) -> Path:
         """Create the data directory if it is missing and prove it is writable."""
         path = self.data_dir

@@ -42,7 +42,7 @@ from kg_service.errors import MappingError, OntologyError
 from kg_service.lift import Dataset, LiftedRecord, find_datasets, lift, load_mapping
 from kg_service.lift.memo import RowMemo
 from kg_service.namespaces import CITY
-from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
+from kg_service.ontology import ONTOLOGY_IRI, content_hash, load_vocabulary, ontology_version
 from kg_service.provenance import JobRecord, attribution_lines, content_stamp, dataset_iri, job_graph, sha256_of
 from kg_service.reason import Rule, checked_ontology, load_rules, rule_part
 from kg_service.reason.candidates import (
@@ -151,8 +151,8 @@ class Vocabulary:
 
     @classmethod
     def load(cls, settings: Settings) -> Vocabulary:
-        ontology, shapes = load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir)
         hashed = content_hash(settings.ontology_dir)
+        ontology, shapes = load_vocabulary(settings.ontology_dir, settings.parsed_vocabulary_file, hashed)
         return cls(ontology, shapes, hashed, cached_shape_reach(shapes, hashed, settings.data_dir),
                    Gate(shapes, ontology))
 

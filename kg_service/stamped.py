@@ -5,6 +5,7 @@ under another stamp, is as if it were not there."""
 from __future__ import annotations
 
 import gc
+import os
 import pickle
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ def load_stamped(path: Path, stamp: str) -> Any | None:
 def save_stamped(path: Path, stamp: str, value: Any) -> None:
     """Keep ``value`` under ``stamp``: written beside, then moved over the old file (whole or not at all)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.writing")
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.writing")  # two processes never share one
     with temporary.open("wb") as handle:
         pickle.dump((stamp, value), handle, protocol=pickle.HIGHEST_PROTOCOL)
     temporary.replace(path)

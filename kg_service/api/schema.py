@@ -36,7 +36,7 @@ from kg_service.api.spatial import geojson_of, near
 from kg_service.config import Settings
 from kg_service.errors import CityKGError
 from kg_service.namespaces import CITY
-from kg_service.ontology import load_ontology, load_shapes
+from kg_service.ontology import load_vocabulary
 from kg_service.provenance import dataset_iri
 from kg_service.store import GraphStore, Term
 from kg_service.validate import Gate
@@ -635,7 +635,7 @@ def _number(term: Term | None) -> float | None:
 
 def schema_for(settings: Settings, *, answer_directly: bool = True) -> strawberry.Schema:
     """The schema of the ontology and shapes under ``settings.ontology_dir``, as they are now."""
-    ontology, shapes = load_ontology(settings.ontology_dir), load_shapes(settings.ontology_dir)
+    ontology, shapes = load_vocabulary(settings.ontology_dir, settings.parsed_vocabulary_file)
     return build_schema(build_api_model(ontology, shapes), settings.base_iri, Gate(shapes, ontology),
                         answer_directly=answer_directly)
 

@@ -4,6 +4,13 @@
 
 from __future__ import annotations
 
-from kg_service.ontology.loader import ONTOLOGY_IRI, content_hash, load_ontology, load_shapes, ontology_version
+from kg_service.ontology.loader import (
+    ONTOLOGY_IRI,
+    content_hash,
+    load_ontology,
+    load_shapes,
+    load_vocabulary,
+    ontology_version,
+)
 
-__all__ = ["ONTOLOGY_IRI", "content_hash", "load_ontology", "load_shapes", "ontology_version"]
+__all__ = ["ONTOLOGY_IRI", "content_hash", "load_ontology", "load_shapes", "load_vocabulary", "ontology_version"]
