@@ -349,9 +349,9 @@ def _sync(projection: Projection, target: Neo4jProjection, datasets: set[str] | 
         scope |= {relation.target for uri in list(scope) if (entity := projection.entities.get(uri)) is not None
                   for relation in entity.relationships.values() if relation.target in projection.described}
     report = SyncReport(entities=len(scope))
-    rows = projection.rows(uri for uri in scope if uri in projection.entities)
-    changed = [row for row in rows if existing.get(row["uri"]) != row["properties"][HASH_PROPERTY]]
-    report.unchanged = len(rows) - len(changed)
+    projected = [uri for uri in scope if uri in projection.entities]
+    changed = projection.rows(projected, held=existing)
+    report.unchanged = len(projected) - len(changed)
     for start in range(0, len(changed), BATCH):
         batch = changed[start:start + BATCH]
         report.relationships += target.write(batch)

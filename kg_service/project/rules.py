@@ -26,7 +26,8 @@
 * **Where a fact came from.** Every node has ``datasets``, the datasets (``department/dataset``) that
   asserted anything about it; every relationship has ``datasets`` (those that asserted it) and
   ``inferred`` (true when no dataset did: the reasoner or the spatial step made it).
-* ``citykgHash`` on a node digests its projected state: an unchanged entity is not rewritten.
+* ``citykgHash`` on a node digests what its projection is made from (and these rules): an
+  unchanged entity is neither projected again nor rewritten.
 """
 
 from __future__ import annotations
@@ -34,9 +35,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import neo4j.spatial
@@ -55,6 +57,10 @@ OWL_NAMESPACE = PREFIXES["owl"]
 CODE_LABELS = (RDFS_LABEL, PREFIXES["skos"] + "prefLabel", PREFIXES["skos"] + "notation")  # of a code-list individual
 
 _XSD = PREFIXES["xsd"]
+_XSD_STRING = f"{_XSD}string"
+_STRINGS = frozenset({_XSD_STRING, PREFIXES["rdf"] + "langString"})
+# These rules, in every node's digest: a change to them projects every node again, once.
+_RULES_DIGEST = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=8).hexdigest()
 _INTEGERS = {f"{_XSD}{name}" for name in ("integer", "int", "long", "short", "byte", "nonNegativeInteger",
                                           "positiveInteger", "nonPositiveInteger", "negativeInteger",
                                           "unsignedInt", "unsignedLong", "unsignedShort", "unsignedByte")}
@@ -91,8 +97,19 @@ class Entity:
     def labels(self) -> list[str]:
         return sorted({RESOURCE_LABEL, *(name_of(cls) for cls in self.classes)})
 
-    def properties(self, wkt_of: dict[str, str], labels: list[str]) -> dict[str, Any]:
-        """The node's properties, ``uri``, ``datasets`` and ``citykgHash`` (of them and ``labels``) included."""
+    def digest(self, wkt_of: dict[str, str]) -> str:
+        """A digest of everything the node's projection is made from, and of the rules that make
+        it (this file): an entity whose digest Neo4j holds is not projected again, and digesting
+        what was read is quicker than digesting the Neo4j values made of it."""
+        geometry = wkt_of.get(self.geometries[0]) if len(self.geometries) == 1 else None
+        values = sorted((predicate, sorted(values, key=str)) for predicate, values in self.values.items())
+        relationships = sorted((key, sorted(relation.datasets)) for key, relation in self.relationships.items())
+        state = repr((_RULES_DIGEST, self.uri, sorted(self.classes), sorted(self.inferred_classes),
+                      sorted(self.datasets), values, geometry, relationships))
+        return hashlib.blake2b(state.encode(), digest_size=16).hexdigest()
+
+    def properties(self, wkt_of: dict[str, str], digest: str) -> dict[str, Any]:
+        """The node's properties, ``uri``, ``datasets`` and ``citykgHash`` (``digest``) included."""
         grouped: dict[str, list[Any]] = {}
         for predicate, values in self.values.items():
             key = "label" if predicate == RDFS_LABEL else name_of(predicate)
@@ -104,7 +121,7 @@ class Entity:
         properties = {name: _single_or_list(values) for name, values in sorted(grouped.items())}
         properties.update(uri=self.uri, datasets=sorted(self.datasets),
                           inferredLabels=sorted({name_of(cls) for cls in self.inferred_classes}))
-        properties[HASH_PROPERTY] = digest(labels, properties, self.relationship_rows())
+        properties[HASH_PROPERTY] = digest
         return properties
 
     def relationship_rows(self) -> list[dict[str, Any]]:
@@ -142,21 +159,27 @@ class Projection:
             if predicate == HAS_GEOMETRY and value not in entity.geometries:
                 entity.geometries.append(value)
         else:
+            if datatype in _STRINGS:  # a string, whether the store said so or not: one value, one digest
+                obj = (value, _XSD_STRING, obj[2])
             values = entity.values.setdefault(predicate, [])
             if obj not in values:
                 values.append(obj)
             if predicate == AS_WKT:
                 self._wkt[subject] = value
 
-    def rows(self, uris: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        """Node rows (``uri``, ``labels``, ``properties``, ``relationships``) to write, by IRI."""
+    def rows(self, uris: Iterable[str] | None = None, held: Mapping[str, str | None] | None = None
+             ) -> list[dict[str, Any]]:
+        """Node rows (``uri``, ``labels``, ``properties``, ``relationships``) to write, by IRI; with
+        ``held`` (IRI -> the ``citykgHash`` Neo4j holds), only those of entities that changed."""
         chosen = sorted(self.entities) if uris is None else sorted(uris)
         rows = []
         for uri in chosen:
             entity = self.entities.get(uri)
-            if entity is not None:
-                labels = entity.labels()
-                rows.append({"uri": uri, "labels": labels, "properties": entity.properties(self._wkt, labels),
+            if entity is None:
+                continue
+            digest = entity.digest(self._wkt)
+            if held is None or held.get(uri) != digest:
+                rows.append({"uri": uri, "labels": entity.labels(), "properties": entity.properties(self._wkt, digest),
                              "relationships": entity.relationship_rows()})
         return rows
 
@@ -218,10 +241,3 @@ def _single_or_list(values: list[Any]) -> Any:
     if len({type(value) for value in values}) > 1:
         values = [str(value) for value in values]
     return sorted(values, key=str)
-
-
-def digest(labels: list[str], properties: dict[str, Any], relationships: list[dict[str, Any]]) -> str:
-    """A digest of a node's projected state. ``repr`` is deterministic here (properties are built
-    sorted; Neo4j's dates and points have exact reprs) and several times cheaper than JSON."""
-    state = repr((labels, [(k, v) for k, v in properties.items() if k != HASH_PROPERTY], relationships))
-    return hashlib.blake2b(state.encode(), digest_size=16).hexdigest()

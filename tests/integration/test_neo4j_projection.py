@@ -123,6 +123,9 @@ def test_a_second_sync_writes_nothing_and_changes_and_deletions_propagate(
     project_sync(settings, store)
     again = project_sync(settings, store)
     assert (again.written, again.retired, again.relationships) == (0, 0, 0)
+    # the entities of some datasets, read another way (by IRI), digest as they did
+    scoped = project_sync(settings, store, ["health/facilities", "education/schools"])
+    assert scoped.written == 0 and scoped.unchanged > 10
 
     graphs = settings.graphs
     facilities = graphs.source("health/facilities")
