@@ -126,19 +126,17 @@ def read_projection(settings: Settings, store: GraphStore) -> Projection:
     graphs = settings.graphs
     projection = Projection()
     sources, inferred = graphs.source_prefix, graphs.inferred
-    origins: dict[str, tuple[str | None, bool]] = {}  # graph -> (asserting dataset, is the inferred graph)
-    with tempfile.TemporaryFile() as buffer:
-        store.export(buffer, RdfFormat.N_QUADS, graphs=projected_graphs(settings, store))
-        buffer.seek(0)
-        for quad in ox.parse(buffer, format=ox.RdfFormat.N_QUADS):
-            graph = quad.graph_name.value if isinstance(quad.graph_name, ox.NamedNode) else ""
-            if graph not in origins:
-                origins[graph] = (graph[len(sources):] if graph.startswith(sources) else None, graph == inferred)
-            origin, is_inferred = origins[graph]
-            obj = quad.object
-            value = ((obj.value, obj.datatype.value, obj.language) if isinstance(obj, ox.Literal)
-                     else (_resource(obj), None, None))
-            projection.add(_resource(quad.subject), quad.predicate.value, value, origin, inferred=is_inferred)
+    add = projection.add
+    for graph in projected_graphs(settings, store):  # a graph at a time: its triples need no graph name
+        origin, is_inferred = (graph[len(sources):] if graph.startswith(sources) else None), graph == inferred
+        with tempfile.TemporaryFile() as buffer:
+            store.export(buffer, RdfFormat.N_QUADS, graphs=[graph])
+            buffer.seek(0)
+            for quad in ox.parse(buffer, format=ox.RdfFormat.N_QUADS):
+                obj = quad.object
+                value = ((obj.value, obj.datatype.value, obj.language) if isinstance(obj, ox.Literal)
+                         else (_resource(obj), None, None))
+                add(_resource(quad.subject), quad.predicate.value, value, origin, inferred=is_inferred)
     _describe_code_lists(settings, store, projection)
     return projection
 
