@@ -635,7 +635,8 @@ def _number(term: Term | None) -> float | None:
 
 def schema_for(settings: Settings, *, answer_directly: bool = True) -> strawberry.Schema:
     """The schema of the ontology and shapes under ``settings.ontology_dir``, as they are now."""
-    ontology, shapes = load_vocabulary(settings.ontology_dir, settings.parsed_vocabulary_file)
+    # parsed, not kept: a dry run ("ontology impact") builds a schema and must leave the data as it was
+    ontology, shapes = load_vocabulary(settings.ontology_dir)
     return build_schema(build_api_model(ontology, shapes), settings.base_iri, Gate(shapes, ontology),
                         answer_directly=answer_directly)
 
