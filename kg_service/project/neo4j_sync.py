@@ -367,10 +367,10 @@ def _sync(projection: Projection, target: Neo4jProjection, datasets: set[str] | 
 
 def status(settings: Settings, store: GraphStore, target: Neo4jProjection | None = None) -> StatusReport:
     report = StatusReport()
-    with collector_paused():  # as in ``sync``
-        for row in read_projection(settings, store).rows():
-            report.expected_labels.update(row["labels"])
-            report.expected_relationships.update(relation["type"] for relation in row["relationships"])
+    with collector_paused():  # as in ``sync``; counting needs each node's labels and types, not its properties
+        for entity in read_projection(settings, store).entities.values():
+            report.expected_labels.update(entity.labels())
+            report.expected_relationships.update(relation.type for relation in entity.relationships.values())
     own = target is None
     target = target or Neo4jProjection.open(settings)
     try:
